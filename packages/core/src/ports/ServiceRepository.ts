@@ -1,0 +1,42 @@
+/**
+ * Persistence port for customer services and their status history.
+ *
+ * A status change and its history row are written in one call so that an adapter can make them
+ * atomic (one transaction in SQL). Updates are compare-and-set on `version`: a writer that read an
+ * older version gets `ConcurrentModification` instead of overwriting — this is what makes a double
+ * activation impossible across processes.
+ *
+ * @since 0.1.0
+ */
+import { Context, type Effect, type Option } from "effect"
+import type { CustomerService } from "../domain/CustomerService.js"
+import type { ConcurrentModification, Conflict } from "../domain/Errors.js"
+import type { CustomerId, ServiceId } from "../domain/Ids.js"
+import type { StatusChange } from "../domain/StatusChange.js"
+import type { FilterQuery, Page } from "../filters/Ast.js"
+
+export interface ServiceRepository {
+  /** Inserts a new service with its creation history row. `Conflict` on a taken service number or PPPoE username. */
+  readonly insert: (service: CustomerService, created: StatusChange) => Effect.Effect<void, Conflict>
+  /**
+   * Writes `next` only if the stored version is still `next.version - 1`, plus the history row if given.
+   */
+  readonly update: (
+    next: CustomerService,
+    change: StatusChange | null
+  ) => Effect.Effect<void, ConcurrentModification | Conflict>
+  readonly findById: (id: ServiceId) => Effect.Effect<Option.Option<CustomerService>>
+  /** The live (not TERMINATED) service holding this PPPoE / RADIUS user name, if any. */
+  readonly findByUsername: (username: string) => Effect.Effect<Option.Option<CustomerService>>
+  readonly getMany: (ids: ReadonlyArray<ServiceId>) => Effect.Effect<ReadonlyArray<CustomerService>>
+  readonly search: (query: FilterQuery) => Effect.Effect<Page<CustomerService>>
+  /** A fresh, unique, human-readable service number ("SVC-000042"). */
+  readonly nextServiceNumber: Effect.Effect<string>
+  /** Every status change of a service, oldest first. */
+  readonly history: (id: ServiceId) => Effect.Effect<ReadonlyArray<StatusChange>>
+  /** Status history search across services (filterable by service_id, customer_id, next_status, at, …). */
+  readonly searchHistory: (query: FilterQuery) => Effect.Effect<Page<StatusChange>>
+  readonly countByCustomer: (customerId: CustomerId) => Effect.Effect<number>
+}
+
+export const ServiceRepository = Context.GenericTag<ServiceRepository>("@isp-framework/core/ServiceRepository")
