@@ -1,0 +1,142 @@
+/**
+ * ServiceQuery — search services with filter dicts and load relations eagerly. Each included
+ * relation costs one batched lookup for the whole page (the brief's "selectinload"), so the number
+ * of queries does not grow with the page size.
+ *
+ * A `scope` restricts everything to one customer (the customer portal): another customer's service
+ * is simply not found, so ids do not leak.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option } from "effect"
+import type { CustomerService } from "../domain/CustomerService.js"
+import { ServiceNotFound } from "../domain/Errors.js"
+import type { CustomerId, ServiceId } from "../domain/Ids.js"
+import type { IpAssignment } from "../domain/IpPool.js"
+import type { ServiceTemplate } from "../domain/ServiceTemplate.js"
+import type { StatusChange } from "../domain/StatusChange.js"
+import type { ProvisioningWorkflow } from "../domain/Workflow.js"
+import type { FilterQuery, Page } from "../filters/Ast.js"
+import { parse } from "../filters/Parse.js"
+import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
+import { StatusChangeFilterSpec } from "../filters/specs/StatusChangeFilterSpec.js"
+import { IpAllocator } from "../ports/IpAllocator.js"
+import { ServiceRepository } from "../ports/ServiceRepository.js"
+import { TemplateRepository } from "../ports/TemplateRepository.js"
+import { WorkflowRepository } from "../ports/WorkflowRepository.js"
+
+/** A service with the relations that were asked for (absent keys were not included). */
+export interface ServiceWithRelations {
+  readonly service: CustomerService
+  readonly template?: ServiceTemplate | null
+  readonly workflow?: ProvisioningWorkflow | null
+  readonly ipAssignments?: ReadonlyArray<IpAssignment>
+  readonly history?: ReadonlyArray<StatusChange>
+}
+
+/** Restricts a query to one customer's services. */
+export interface Scope {
+  readonly customerId: CustomerId
+}
+
+const groupBy = <A, K>(items: ReadonlyArray<A>, key: (a: A) => K): Map<K, Array<A>> => {
+  const out = new Map<K, Array<A>>()
+  for (const item of items) {
+    const k = key(item)
+    const list = out.get(k)
+    if (list) list.push(item)
+    else out.set(k, [item])
+  }
+  return out
+}
+
+export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework/core/ServiceQuery", {
+  effect: Effect.gen(function*() {
+    const services = yield* ServiceRepository
+    const templates = yield* TemplateRepository
+    const workflows = yield* WorkflowRepository
+    const ips = yield* IpAllocator
+
+    const allHistory = (ids: ReadonlyArray<ServiceId>) =>
+      Effect.gen(function*() {
+        const rows: Array<StatusChange> = []
+        let cursor: string | null = null
+        do {
+          const dict: Record<string, unknown> = {
+            service_id__in: ids,
+            order_by: "at",
+            limit: StatusChangeFilterSpec.maxLimit,
+            ...(cursor ? { cursor } : {})
+          }
+          const page: Page<StatusChange> = yield* Effect.orDie(
+            Effect.flatMap(parse(StatusChangeFilterSpec, dict), services.searchHistory)
+          )
+          rows.push(...page.items)
+          cursor = page.nextCursor
+        } while (cursor !== null)
+        return rows
+      })
+
+    /** Loads `include`d relations for a page of services: one batched lookup per relation. */
+    const withRelations = (
+      items: ReadonlyArray<CustomerService>,
+      include: ReadonlyArray<string>
+    ): Effect.Effect<ReadonlyArray<ServiceWithRelations>> =>
+      Effect.gen(function*() {
+        if (items.length === 0) return []
+        const ids = items.map((s) => s.id)
+        const want = new Set(include)
+        const [tpls, wfs, assignments, history] = yield* Effect.all([
+          want.has("template") ? templates.getMany([...new Set(items.map((s) => s.templateId))]) : Effect.succeed(null),
+          want.has("workflow") ? workflows.latestForServices(ids) : Effect.succeed(null),
+          want.has("ip_assignments") ? ips.findByServices(ids) : Effect.succeed(null),
+          want.has("history") ? allHistory(ids) : Effect.succeed(null)
+        ], { concurrency: "unbounded" })
+        const tplById = new Map((tpls ?? []).map((t) => [t.id, t]))
+        const wfByService = new Map((wfs ?? []).map((w) => [w.serviceId, w]))
+        const ipByService = groupBy(assignments ?? [], (a) => a.serviceId)
+        const historyByService = groupBy(history ?? [], (h) => h.serviceId)
+        return items.map((service): ServiceWithRelations => ({
+          service,
+          ...(tpls ? { template: tplById.get(service.templateId) ?? null } : {}),
+          ...(wfs ? { workflow: wfByService.get(service.id) ?? null } : {}),
+          ...(assignments ? { ipAssignments: ipByService.get(service.id) ?? [] } : {}),
+          ...(history ? { history: historyByService.get(service.id) ?? [] } : {})
+        }))
+      })
+
+    /** Runs an already parsed query (scope applied by the caller). */
+    const run = Effect.fn("ServiceQuery.run")(function*(query: FilterQuery) {
+      const page = yield* services.search(query)
+      return { items: yield* withRelations(page.items, query.include), nextCursor: page.nextCursor }
+    })
+
+    /**
+     * Searches with a filter dict, e.g. `{ status__in: "ACTIVE,SUSPENDED", order_by: "-created_at",
+     * include: "template,workflow" }`. With a scope, only that customer's services are visible.
+     */
+    const search = Effect.fn("ServiceQuery.search")(function*(filters: unknown, scope?: Scope) {
+      const query = yield* parse(ServiceFilterSpec, filters)
+      const scoped: FilterQuery = scope === undefined ? query : {
+        ...query,
+        where: [...query.where, { _tag: "Compare", field: "customer_id", op: "eq", value: scope.customerId }]
+      }
+      return yield* run(scoped)
+    })
+
+    /** One service with the given relations; `ServiceNotFound` also when it is outside the scope. */
+    const get = Effect.fn("ServiceQuery.get")(function*(
+      id: ServiceId,
+      options?: { readonly include?: ReadonlyArray<string>; readonly scope?: Scope | undefined }
+    ) {
+      const found = yield* services.findById(id)
+      if (Option.isNone(found) || (options?.scope && found.value.customerId !== options.scope.customerId)) {
+        return yield* new ServiceNotFound({ serviceId: id })
+      }
+      const [withRels] = yield* withRelations([found.value], options?.include ?? [])
+      return withRels!
+    })
+
+    return { search, run, get } as const
+  })
+}) {}
