@@ -20,3 +20,6 @@ export * from "./ports/AlertRepository.js"
 export * from "./ports/Network.js"
 
 export type * from "./filters/Ast.js"
+
+/** Time-ordered UUIDv7 generation, shared with adapters. */
+export { newId, uuidv7 } from "./internal/uuid.js"

@@ -1,0 +1,89 @@
+/**
+ * PostgreSQL `ServiceRepository`. A status change and its history row are written in one
+ * transaction; updates are compare-and-set on `version`, so two app instances racing on one
+ * service cannot both win.
+ */
+import { SqlClient } from "@effect/sql"
+import {
+  ConcurrentModification,
+  Conflict,
+  CustomerService,
+  FilterDict,
+  ServiceRepository,
+  StatusChange
+} from "@isp-framework/core"
+import { Effect, Layer, Option } from "effect"
+import { searchPage } from "./FilterSql.js"
+import { decodeRow, encodeRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
+
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const decode = decodeRow(CustomerService)
+  const encode = encodeRow(CustomerService)
+  const decodeChange = decodeRow(StatusChange)
+  const encodeChange = encodeRow(StatusChange)
+
+  const conflictOf = (service: CustomerService) => (e: { readonly _tag: string }) =>
+    e._tag === "SqlError" && isUniqueViolation(e as never)
+      ? Effect.fail(
+        isUniqueViolation(e as never, "customer_services_live_username_idx")
+          ? new Conflict({ field: "pppoeUsername", value: service.pppoeUsername ?? "" })
+          : new Conflict({ field: "serviceNumber", value: service.serviceNumber })
+      )
+      : Effect.fail(e)
+
+  const insertChange = (change: StatusChange) => sql`INSERT INTO service_status_changes ${sql.insert(encodeChange(change))}`
+  const ensureTariff = (tariffId: string) => sql`INSERT INTO tariffs ${sql.insert({ id: tariffId })} ON CONFLICT DO NOTHING`
+
+  const insert = (service: CustomerService, created: StatusChange) =>
+    sql.withTransaction(Effect.gen(function*() {
+      yield* ensureTariff(service.tariffId)
+      yield* sql`INSERT INTO customer_services ${sql.insert(encode(service))}`
+      yield* insertChange(created)
+    })).pipe(Effect.catchAll(conflictOf(service)), orDieSql) as Effect.Effect<void, Conflict>
+
+  const update = (next: CustomerService, change: StatusChange | null) =>
+    sql.withTransaction(Effect.gen(function*() {
+      yield* ensureTariff(next.tariffId)
+      const { id: _id, createdAt: _c, ...rest } = encode(next)
+      const rows = yield* sql`
+        UPDATE customer_services SET ${sql.update(rest)}
+        WHERE id = ${next.id} AND version = ${next.version - 1}
+        RETURNING id`
+      if (rows.length === 0) {
+        return yield* Effect.fail(new ConcurrentModification({ entity: "CustomerService", id: next.id }))
+      }
+      if (change !== null) yield* insertChange(change)
+    })).pipe(Effect.catchAll(conflictOf(next)), orDieSql) as Effect.Effect<void, ConcurrentModification | Conflict>
+
+  const one = (rows: ReadonlyArray<Record<string, unknown>>) => Option.fromNullable(rows[0]).pipe(Option.map(decode))
+
+  return ServiceRepository.of({
+    insert,
+    update,
+    findById: (id) => orDieSql(sql`SELECT * FROM customer_services WHERE id = ${id}`).pipe(Effect.map(one)),
+    findByUsername: (username) =>
+      orDieSql(sql`
+        SELECT * FROM customer_services
+        WHERE pppoe_username = ${username} AND status <> 'TERMINATED'`).pipe(Effect.map(one)),
+    getMany: (ids) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : orDieSql(sql`SELECT * FROM customer_services WHERE ${sql.in("id", ids)}`).pipe(Effect.map((r) => r.map(decode))),
+    search: (query) => orDieSql(searchPage(sql, FilterDict.ServiceFilterSpec, query, { decode })),
+    nextServiceNumber: orDieSql(sql<{ n: unknown }>`SELECT nextval('service_number_seq') AS n`).pipe(
+      Effect.map((rows) => `SVC-${String(rows[0]!.n).padStart(6, "0")}`)
+    ),
+    history: (id) =>
+      orDieSql(sql`SELECT * FROM service_status_changes WHERE service_id = ${id} ORDER BY at, id`).pipe(
+        Effect.map((rows) => rows.map(decodeChange))
+      ),
+    searchHistory: (query) => orDieSql(searchPage(sql, FilterDict.StatusChangeFilterSpec, query, { decode: decodeChange })),
+    countByCustomer: (customerId) =>
+      orDieSql(sql<{ n: unknown }>`SELECT count(*) AS n FROM customer_services WHERE customer_id = ${customerId}`).pipe(
+        Effect.map((rows) => Number(rows[0]!.n))
+      )
+  })
+})
+
+export const layer = Layer.effect(ServiceRepository, make)

@@ -1,0 +1,376 @@
+/**
+ * PostgreSQL {@link IpAllocator}: correct under any concurrency, with any number of app instances on
+ * one database, at a cost that does not grow with the pool's size (design: docs/ip-pools.md).
+ *
+ * - Claim: ONE statement deletes a free row chosen with `FOR UPDATE SKIP LOCKED` (the service's or
+ *   MAC's previous slot first: sticky) and inserts the assignment; it returns the service's live
+ *   assignment instead when there is one (idempotent allocate).
+ * - Free rows are materialised lazily, one block of slots at a time, under a short lock on the
+ *   pool's cursor row, only when no claimable row is left.
+ * - The partial unique indexes on live assignments are the last line of defence.
+ * - Exhaustion is declared only under the cursor lock, when no claimable row exists at all (locked
+ *   ones included) and no block is left; rows merely skipped as locked lead to a retry that waits.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Conflict, type AssignmentId, type PoolId, type ServiceId, uuidv7 } from "@isp-framework/core"
+// TODO(lead): once packages/core/src/index.ts has `export * from "./ip/index.js"`, import from "@isp-framework/core".
+import {
+  AddressInUse,
+  type AllocateRequest,
+  type AllocateStaticRequest,
+  AssignmentNotFound,
+  type Binding,
+  IpAllocator,
+  IpAssignment,
+  IpPool,
+  type NewIpPoolInput,
+  PoolConfig,
+  PoolExhausted,
+  PoolNotFound,
+  PoolOverlap,
+  PoolSpace,
+  PoolUtilisation,
+  type ReleaseTarget
+} from "../../../../core/src/ip/index.js"
+import { DateTime, Effect, Layer, Schema } from "effect"
+import { decodeRow, orDieSql } from "../internal/rows.js"
+
+/** Slots materialised per block. */
+export const BLOCK_SIZE = 256
+
+const pgCode = (e: SqlError): string | undefined => (e.cause as { code?: string } | undefined)?.code
+const pgConstraint = (e: SqlError): string => {
+  const c = (e.cause ?? {}) as { constraint?: string; message?: string }
+  return c.constraint ?? c.message ?? ""
+}
+const isSqlError = (u: unknown): u is SqlError =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "SqlError"
+
+const bindingColumns = (binding: Binding | undefined) => ({
+  bindingType: binding?._tag ?? "NONE",
+  macAddress: binding?._tag === "DHCP" ? binding.macAddress.toLowerCase() : null,
+  username: binding?._tag === "PPPOE" ? binding.username : null
+})
+
+type EnsureOutcome = "missing" | "hasFree" | "added" | "none"
+
+/**
+ * Builds the allocator over the ambient `SqlClient` (PostgreSQL or PGlite, camel/snake transforms on).
+ *
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const decodeAssignment = decodeRow(IpAssignment)
+  const decodePool = decodeRow(IpPool)
+  const encodePool = Schema.encodeSync(IpPool)
+  // Pools are immutable once created, so a per-instance cache is always right.
+  const cache = new Map<string, { readonly pool: IpPool; readonly space: PoolSpace.PoolSpace }>()
+
+  const loadPool = (poolId: PoolId) =>
+    Effect.suspend(() => {
+      const hit = cache.get(poolId)
+      if (hit !== undefined) return Effect.succeed(hit)
+      return orDieSql(sql`SELECT * FROM ip_pools WHERE id = ${poolId}`).pipe(
+        Effect.flatMap((rows) => {
+          if (rows[0] === undefined) return Effect.fail(new PoolNotFound({ poolId }))
+          const pool = decodePool(rows[0])
+          const entry = { pool, space: PoolConfig.spaceOf(pool) }
+          cache.set(poolId, entry)
+          return Effect.succeed(entry)
+        })
+      )
+    })
+
+  const createPool = Effect.fn("IpAllocator.createPool")(function*(input: NewIpPoolInput) {
+    const { pool, space } = yield* PoolConfig.buildPool(input, uuidv7(Date.now()) as PoolId, yield* DateTime.now)
+    const overlapping = sql<{ id: string; cidr: string }>`
+      SELECT id, cidr FROM ip_pools WHERE network && ${pool.cidr}::cidr ORDER BY network LIMIT 1`
+    const overlapError = Effect.flatMap(overlapping, (rows) =>
+      Effect.fail(new PoolOverlap({ cidr: pool.cidr, existingPoolId: rows[0]?.id ?? "", existingCidr: rows[0]?.cidr ?? "" })))
+    const encoded = encodePool(pool)
+    const insert = sql.withTransaction(Effect.gen(function*() {
+      if ((yield* overlapping).length > 0) return yield* overlapError
+      yield* sql`INSERT INTO ip_pools ${
+        sql.insert({
+          ...encoded,
+          network: pool.cidr,
+          dnsServers: JSON.stringify(encoded.dnsServers),
+          excludedAddresses: JSON.stringify(encoded.excludedAddresses),
+          excludedRanges: JSON.stringify(encoded.excludedRanges)
+        })
+      }`
+      yield* sql`INSERT INTO ip_pool_cursors ${
+        sql.insert({
+          poolId: pool.id,
+          nextBlock: "0",
+          blockCount: PoolSpace.blockCount(space, BLOCK_SIZE).toString()
+        })
+      }`
+    }))
+    // Two instances racing past the check: the exclusion constraint rejects the second.
+    yield* insert.pipe(
+      Effect.catchIf(
+        (e): e is SqlError => isSqlError(e) && pgCode(e) === "23P01",
+        () => overlapError
+      ),
+      orDieSql
+    )
+    cache.set(pool.id, { pool, space })
+    return pool
+  })
+
+  const getPool = Effect.fn("IpAllocator.getPool")(function*(poolId: PoolId) {
+    return (yield* loadPool(poolId)).pool
+  })
+
+  const listPools = Effect.fn("IpAllocator.listPools")(function*() {
+    const rows = yield* orDieSql(sql`SELECT * FROM ip_pools ORDER BY family, network`)
+    return rows.map(decodePool)
+  })
+
+  /**
+   * The claim: one statement. Returns the service's live assignment if it has one; else takes the
+   * sticky slot if it is free and unlocked, else the first claimable slot (SKIP LOCKED, or waiting
+   * for locks when `wait`), and inserts the assignment.
+   */
+  const claim = (request: AllocateRequest, id: string, wait: boolean) => {
+    const b = bindingColumns(request.binding)
+    const sticky = request.sticky !== false
+    const lock = wait ? sql.literal("FOR UPDATE") : sql.literal("FOR UPDATE SKIP LOCKED")
+    return sql<Record<string, unknown>>`
+      WITH live AS (
+        SELECT * FROM ip_assignments
+        WHERE service_id = ${request.serviceId} AND pool_id = ${request.poolId} AND released_at IS NULL
+      ), prev AS (
+        SELECT slot FROM ip_assignments
+        WHERE ${sticky} AND pool_id = ${request.poolId} AND released_at IS NOT NULL
+          AND (service_id = ${request.serviceId} OR mac_address = ${b.macAddress})
+        ORDER BY released_at DESC LIMIT 1
+      ), claimed AS (
+        DELETE FROM ip_pool_free f
+        WHERE f.pool_id = ${request.poolId}
+          AND NOT EXISTS (SELECT 1 FROM live)
+          AND f.slot = COALESCE(
+            (SELECT s.slot FROM ip_pool_free s
+             WHERE s.pool_id = ${request.poolId} AND s.slot = (SELECT slot FROM prev)
+             FOR UPDATE SKIP LOCKED),
+            (SELECT s.slot FROM ip_pool_free s
+             WHERE s.pool_id = ${request.poolId} AND s.available_at <= now()
+             ORDER BY s.available_at, s.slot LIMIT 1 ${lock}))
+        RETURNING f.slot, f.address
+      ), inserted AS (
+        INSERT INTO ip_assignments (id, service_id, customer_id, pool_id, slot, address, family, assignment_type,
+          binding_type, mac_address, username, gateway, dns_servers, assigned_at)
+        SELECT ${id}, ${request.serviceId}, ${request.customerId}, p.id, c.slot, c.address, p.family, 'DYNAMIC',
+          ${b.bindingType}, ${b.macAddress}, ${b.username}, p.gateway, p.dns_servers, now()
+        FROM claimed c JOIN ip_pools p ON p.id = ${request.poolId}
+        RETURNING *
+      )
+      SELECT * FROM inserted UNION ALL SELECT * FROM live`
+  }
+
+  /**
+   * Under the pool's cursor lock: is anything claimable (locked rows count)? If not, materialise the
+   * next non-empty block. "none" means exhausted at this instant.
+   */
+  const ensureBlock = (poolId: PoolId): Effect.Effect<EnsureOutcome, SqlError> =>
+    sql.withTransaction(Effect.gen(function*() {
+      const [cursor] = yield* sql<{ nextBlock: string }>`
+        SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${poolId} FOR UPDATE`
+      if (cursor === undefined) return "missing" as const
+      const claimable = sql`
+        SELECT 1 FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at <= now() LIMIT 1`
+      if ((yield* claimable).length > 0) return "hasFree" as const
+      const { space } = yield* Effect.orDie(loadPool(poolId))
+      let next = BigInt(cursor.nextBlock)
+      for (;;) {
+        const block = PoolSpace.nextNonEmptyBlock(space, next, BLOCK_SIZE)
+        if (block === null) {
+          yield* sql`UPDATE ip_pool_cursors SET next_block = block_count WHERE pool_id = ${poolId}`
+          return "none" as const
+        }
+        const slots = PoolSpace.blockSlots(space, block, BLOCK_SIZE)
+        yield* sql`INSERT INTO ip_pool_free ${
+          sql.insert(slots.map((slot) => ({
+            poolId,
+            slot: slot.toString(),
+            address: PoolSpace.formatSlot(space, slot),
+            availableAt: "-infinity"
+          })))
+        } ON CONFLICT DO NOTHING`
+        // Slots taken statically before their block existed stay taken.
+        yield* sql`
+          DELETE FROM ip_pool_free f USING ip_assignments a
+          WHERE f.pool_id = ${poolId} AND a.pool_id = ${poolId} AND a.released_at IS NULL AND a.slot = f.slot
+            AND f.slot BETWEEN ${slots[0]!.toString()} AND ${slots[slots.length - 1]!.toString()}`
+        next = block + 1n
+        yield* sql`UPDATE ip_pool_cursors SET next_block = ${next.toString()} WHERE pool_id = ${poolId}`
+        if ((yield* claimable).length > 0) return "added" as const
+      }
+    }))
+
+  const allocate = Effect.fn("IpAllocator.allocate")(function*(request: AllocateRequest) {
+    const id = uuidv7(Date.now())
+    let wait = false
+    for (let attempt = 0;; attempt++) {
+      const rows = yield* claim(request, id, wait).pipe(
+        // Another instance allocated for the same service at the same moment: the next claim returns it.
+        Effect.catchIf((e) => pgCode(e) === "23505" && attempt < 20, () => Effect.succeed([])),
+        orDieSql
+      )
+      if (rows[0] !== undefined) return decodeAssignment(rows[0])
+      const outcome = yield* orDieSql(ensureBlock(request.poolId))
+      if (outcome === "missing") return yield* new PoolNotFound({ poolId: request.poolId })
+      if (outcome === "none") return yield* new PoolExhausted({ poolId: request.poolId })
+      // Rows exist but we skipped them as locked: after two tries, wait for the locks instead.
+      if (outcome === "hasFree" && attempt >= 1) wait = true
+    }
+  })
+
+  const allocateStatic = Effect.fn("IpAllocator.allocateStatic")(function*(request: AllocateStaticRequest) {
+    const { pool, space } = yield* loadPool(request.poolId)
+    const slot = yield* PoolSpace.slotOf(space, pool.id, request.address)
+    const address = PoolSpace.formatSlot(space, slot)
+    const inUse = new AddressInUse({ poolId: pool.id, address })
+    const b = bindingColumns(request.binding)
+    const body = Effect.gen(function*() {
+      const [live] = yield* sql<Record<string, unknown>>`
+        SELECT * FROM ip_assignments
+        WHERE service_id = ${request.serviceId} AND pool_id = ${pool.id} AND released_at IS NULL`
+      if (live !== undefined) {
+        if (BigInt(String(live["slot"])) === slot) return decodeAssignment(live)
+        return yield* new Conflict({ field: "serviceId", value: request.serviceId })
+      }
+      // Shared lock: statics run in parallel, but not while a block is being materialised.
+      const [cursor] = yield* sql<{ nextBlock: string }>`
+        SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${pool.id} FOR SHARE`
+      const [free] = yield* sql<{ quarantined: boolean }>`
+        SELECT available_at > now() AS quarantined FROM ip_pool_free
+        WHERE pool_id = ${pool.id} AND slot = ${slot.toString()} FOR UPDATE`
+      if (free !== undefined) {
+        if (free.quarantined) {
+          const [last] = yield* sql<{ serviceId: string }>`
+            SELECT service_id FROM ip_assignments
+            WHERE pool_id = ${pool.id} AND slot = ${slot.toString()} AND released_at IS NOT NULL
+            ORDER BY released_at DESC LIMIT 1`
+          if (last?.serviceId !== request.serviceId) return yield* inUse
+        }
+        yield* sql`DELETE FROM ip_pool_free WHERE pool_id = ${pool.id} AND slot = ${slot.toString()}`
+      } else if (slot / BigInt(BLOCK_SIZE) < BigInt(cursor!.nextBlock)) {
+        // Materialised and not free: someone holds it.
+        return yield* inUse
+      }
+      const [row] = yield* sql<Record<string, unknown>>`
+        INSERT INTO ip_assignments ${
+        sql.insert({
+          id: uuidv7(Date.now()),
+          serviceId: request.serviceId,
+          customerId: request.customerId,
+          poolId: pool.id,
+          slot: slot.toString(),
+          address,
+          family: pool.family,
+          assignmentType: request.assignmentType ?? "STATIC",
+          ...b,
+          gateway: pool.gateway,
+          dnsServers: JSON.stringify(pool.dnsServers)
+        })
+      } RETURNING *`
+      return decodeAssignment(row!)
+    })
+    return yield* sql.withTransaction(body).pipe(
+      Effect.catchIf(
+        (e): e is SqlError => isSqlError(e) && pgCode(e) === "23505",
+        (e) =>
+          Effect.fail(
+            pgConstraint(e).includes("live_service")
+              ? new Conflict({ field: "serviceId", value: request.serviceId })
+              : inUse
+          )
+      ),
+      orDieSql
+    )
+  })
+
+  const release = Effect.fn("IpAllocator.release")(function*(target: ReleaseTarget) {
+    const where = "assignmentId" in target
+      ? sql`a.id = ${target.assignmentId}`
+      : target.poolId === undefined
+      ? sql`a.service_id = ${target.serviceId}`
+      : sql`a.service_id = ${target.serviceId} AND a.pool_id = ${target.poolId}`
+    const rows = yield* orDieSql(sql<Record<string, unknown>>`
+      WITH released AS (
+        UPDATE ip_assignments a
+        SET released_at = now(), quarantine_until = now() + make_interval(secs => p.quarantine_seconds)
+        FROM ip_pools p
+        WHERE p.id = a.pool_id AND a.released_at IS NULL AND ${where}
+        RETURNING a.*
+      ), freed AS (
+        INSERT INTO ip_pool_free (pool_id, slot, address, available_at)
+        SELECT pool_id, slot, address, quarantine_until FROM released
+        ON CONFLICT (pool_id, slot) DO UPDATE SET available_at = EXCLUDED.available_at
+      )
+      SELECT * FROM released ORDER BY assigned_at, id`)
+    if (rows.length === 0 && "assignmentId" in target) {
+      const [row] = yield* orDieSql(sql<Record<string, unknown>>`
+        SELECT * FROM ip_assignments WHERE id = ${target.assignmentId}`)
+      if (row === undefined) return yield* new AssignmentNotFound({ assignmentId: target.assignmentId })
+      return [decodeAssignment(row)]
+    }
+    return rows.map(decodeAssignment)
+  })
+
+  const utilisation = Effect.fn("IpAllocator.utilisation")(function*(poolId: PoolId) {
+    const { space } = yield* loadPool(poolId)
+    const [counts] = yield* orDieSql(sql<{ assigned: string; quarantined: string }>`
+      SELECT
+        (SELECT count(*) FROM ip_assignments WHERE pool_id = ${poolId} AND released_at IS NULL) AS assigned,
+        (SELECT count(*) FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at > now()) AS quarantined`)
+    const total = PoolSpace.usableCount(space)
+    const assigned = BigInt(counts!.assigned)
+    const quarantined = BigInt(counts!.quarantined)
+    return PoolUtilisation.make({
+      poolId,
+      total,
+      assigned,
+      quarantined,
+      free: total - assigned - quarantined,
+      percentUsed: total === 0n ? 100 : Number((assigned * 10000n) / total) / 100
+    })
+  })
+
+  const findByServices = Effect.fn("IpAllocator.findByServices")(function*(serviceIds: ReadonlyArray<ServiceId>) {
+    if (serviceIds.length === 0) return []
+    const rows = yield* orDieSql(sql<Record<string, unknown>>`
+      SELECT * FROM ip_assignments
+      WHERE ${sql.in("service_id", serviceIds)} AND released_at IS NULL
+      ORDER BY assigned_at, id`)
+    return rows.map(decodeAssignment)
+  })
+
+  return IpAllocator.of({
+    createPool,
+    getPool,
+    listPools,
+    allocate,
+    allocateStatic,
+    release,
+    utilisation,
+    findByService: Effect.fn("IpAllocator.findByService")(function*(serviceId: ServiceId) {
+      return yield* findByServices([serviceId])
+    }),
+    findByServices
+  })
+})
+
+/**
+ * The PostgreSQL allocator; needs a migrated `SqlClient` (PostgreSQL or PGlite).
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<IpAllocator, never, SqlClient.SqlClient> = Layer.effect(IpAllocator, make)
+
