@@ -383,7 +383,7 @@ export const make = (config: CoaClientConfig = {}): Effect.Effect<CoaClientServi
         )
         const decoded = yield* attempt.pipe(
           Effect.retry({ schedule: Schedule.recurs(retries), while: (error) => error._tag === "AttemptTimedOut" }),
-          Effect.catchTag("AttemptTimedOut", () =>
+          Effect.catchTag("AttemptTimedOut", (): Effect.Effect<never, RadiusInvalidResponse | RadiusTimeout> =>
             entry.invalid !== undefined
               ? Effect.fail(new RadiusInvalidResponse({ nas: label, reason: entry.invalid }))
               : Effect.fail(new RadiusTimeout({ nas: label, attempts })))

@@ -209,7 +209,7 @@ export const decode = (packet: Buffer): DecodedPacket => {
   if (length < AUTH_END || length > packet.length) throw new RadiusCodecError(`bad length field ${length}`)
   let decoded: { code: string; identifier: number; attributes: Record<string, unknown>; raw_attributes: Array<[number, Buffer]> }
   try {
-    decoded = radius.decode_without_secret({ packet: packet.subarray(0, length) }) as typeof decoded
+    decoded = radius.decode_without_secret({ packet: packet.subarray(0, length) }) as unknown as typeof decoded
   } catch (cause) {
     throw new RadiusCodecError(`cannot decode: ${cause instanceof Error ? cause.message : String(cause)}`)
   }

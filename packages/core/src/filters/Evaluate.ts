@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Condition, CursorPosition, FilterQuery, OrderBy, Page, Scalar } from "./Ast.js"
+import type { ComparisonOp, Condition, CursorPosition, FilterQuery, OrderBy, Page, Scalar, StringOp } from "./Ast.js"
 import { encodeCursor } from "./Cursor.js"
 import type { EntitySpec } from "./FieldSpec.js"
 import { asciiLower, compareValues } from "./Values.js"
@@ -13,31 +13,28 @@ import { asciiLower, compareValues } from "./Values.js"
 export const effectiveOrder = <A>(spec: EntitySpec<A>, orderBy: ReadonlyArray<OrderBy>): ReadonlyArray<OrderBy> =>
   orderBy.some((o) => o.field === spec.idField) ? orderBy : [...orderBy, { field: spec.idField, direction: "asc" }]
 
+const compareHolds = (op: ComparisonOp, d: number): boolean =>
+  op === "eq" ? d === 0 : op === "ne" ? d !== 0 : op === "gt" ? d > 0 : op === "gte" ? d >= 0 : op === "lt" ? d < 0 : d <= 0
+
+const textHolds = (op: StringOp, s: string, needle: string): boolean =>
+  op === "contains"
+    ? s.includes(needle)
+    : op === "icontains"
+    ? asciiLower(s).includes(asciiLower(needle))
+    : op === "startswith"
+    ? s.startsWith(needle)
+    : op === "istartswith"
+    ? asciiLower(s).startsWith(asciiLower(needle))
+    : s.endsWith(needle)
+
 const test = <A>(spec: EntitySpec<A>, c: Condition, record: A): boolean => {
   const kind = spec.fields[c.field].kind
   const v = spec.get(record, c.field)
   switch (c._tag) {
     case "IsNull":
       return (v === null) === c.value
-    case "Compare": {
-      if (v === null) return c.op === "ne"
-      const d = compareValues(kind, v, c.value)
-      switch (c.op) {
-        case "eq":
-          return d === 0
-        case "ne":
-          return d !== 0
-        case "gt":
-          return d > 0
-        case "gte":
-          return d >= 0
-        case "lt":
-          return d < 0
-        case "lte":
-          return d <= 0
-      }
-    }
-    // falls through is impossible: every op returns above
+    case "Compare":
+      return v === null ? c.op === "ne" : compareHolds(c.op, compareValues(kind, v, c.value))
     case "In": {
       if (v === null) return c.negated
       const found = c.values.some((x) => compareValues(kind, v, x) === 0)
@@ -45,22 +42,8 @@ const test = <A>(spec: EntitySpec<A>, c: Condition, record: A): boolean => {
     }
     case "Range":
       return v !== null && compareValues(kind, v, c.lo) >= 0 && compareValues(kind, v, c.hi) <= 0
-    case "Text": {
-      if (v === null) return false
-      const s = String(v)
-      switch (c.op) {
-        case "contains":
-          return s.includes(c.value)
-        case "icontains":
-          return asciiLower(s).includes(asciiLower(c.value))
-        case "startswith":
-          return s.startsWith(c.value)
-        case "istartswith":
-          return asciiLower(s).startsWith(asciiLower(c.value))
-        case "endswith":
-          return s.endsWith(c.value)
-      }
-    }
+    case "Text":
+      return v !== null && textHolds(c.op, String(v), c.value)
   }
 }
 

@@ -37,13 +37,10 @@ export const make: Effect.Effect<AlertRepository> = Effect.gen(function*() {
 
   const raise = Effect.fn("MemoryAlertRepository.raise")(function*(input: RaiseAlert, at: DateTime.Utc) {
     const id = yield* newId<AlertId>()
-    const snapshot = yield* Ref.get(ref)
-    const had = snapshot.open.has(openKey(input))
-    yield* Effect.yieldNow()
     return yield* Ref.modify(ref, (s): [{ readonly alert: ServiceAlert; readonly created: boolean }, State] => {
       const key = openKey(input)
       const openId = s.open.get(key)
-      const existing = openId === undefined || !had ? undefined : s.byId.get(openId)
+      const existing = openId === undefined ? undefined : s.byId.get(openId)
       if (existing !== undefined) {
         const alert = new ServiceAlert({
           ...existing,

@@ -94,7 +94,7 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
     function*(next: CustomerService, change: StatusChange | null) {
       const error = yield* Ref.modify(ref, (s): [ConcurrentModification | Conflict | null, State] => {
         const stored = s.byId.get(next.id)
-        if (stored === undefined) {
+        if (stored === undefined || stored.version !== next.version - 1) {
           return [new ConcurrentModification({ entity: "CustomerService", id: next.id }), s]
         }
         const conflict = uniqueness(s, next)

@@ -26,7 +26,7 @@ const leased = (w: ProvisioningWorkflow, now: number) =>
   w.lockedBy !== null && w.lockedUntil !== null && millis(w.lockedUntil) > now
 
 const isDue = (w: ProvisioningWorkflow, now: number) =>
-  (w.status === "PENDING" || w.status === "RUNNING") && millis(w.nextRunAt) <= now 
+  (w.status === "PENDING" || w.status === "RUNNING") && millis(w.nextRunAt) <= now && !leased(w, now)
 
 /** Oldest first: by `createdAt`, then `id`. */
 const byCreation = (a: ProvisioningWorkflow, b: ProvisioningWorkflow) =>

@@ -10,6 +10,7 @@
  */
 import { Redacted } from "effect"
 import type { CustomerService } from "../domain/CustomerService.js"
+import { holdsResources } from "../lifecycle/Lifecycle.js"
 import type { ServiceTemplate } from "../domain/ServiceTemplate.js"
 import type { RadiusUserSpec, RadiusUserState, RateLimit, RouterServiceSpec, RouterServiceState } from "../ports/Network.js"
 
@@ -90,7 +91,8 @@ export const radiusSpec = (
   delegatedIpv6Prefix: addresses.delegatedIpv6Prefix,
   rate: rateOf(service, template),
   suspended: suspensionOf(service),
-  enabled: isProvisioned(service)
+  // PENDING too: the user may authenticate as soon as activation has written the rows.
+  enabled: holdsResources(service.status)
 })
 
 /** What the router should hold for the service. */

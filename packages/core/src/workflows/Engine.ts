@@ -18,7 +18,7 @@
 import { Context, DateTime, Duration, Effect, Option, Schedule, ScheduleDecision, ScheduleIntervals } from "effect"
 import { RaiseAlert } from "../domain/Alert.js"
 import type { WorkflowId } from "../domain/Ids.js"
-import type { ProvisioningWorkflow } from "../domain/Workflow.js"
+import { ProvisioningWorkflow } from "../domain/Workflow.js"
 import { Actor } from "../domain/StatusChange.js"
 import { AlertRepository } from "../ports/AlertRepository.js"
 import { IpAllocator } from "../ports/IpAllocator.js"
@@ -165,7 +165,7 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
         Effect.gen(function*() {
           const t = yield* now
           const record = keepLease
-            ? new (wf.constructor as typeof ProvisioningWorkflow)({
+            ? new ProvisioningWorkflow({
               ...wf,
               lockedBy: workerId,
               lockedUntil: State.leaseUntil(t, settings.leaseMillis)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as fc from "fast-check"
+import type { Page } from "../../src/filters/Ast.js"
 import { runQuery } from "../../src/filters/Evaluate.js"
 import { parseEither } from "../../src/filters/Parse.js"
 import { compareStrings } from "../../src/filters/Values.js"
@@ -78,7 +79,7 @@ describe("Evaluate: cursor pagination", () => {
         const seen: Array<TestRow> = []
         let cursor: string | null = null
         for (let pages = 0; pages <= rows.length + 1; pages++) {
-          const page = runQuery(TestSpec, parseOk({ ...base, limit: size, ...(cursor ? { cursor } : {}) }), rows)
+          const page: Page<TestRow> = runQuery(TestSpec, parseOk({ ...base, limit: size, ...(cursor ? { cursor } : {}) }), rows)
           seen.push(...page.items)
           expect(page.items.length).toBeLessThanOrEqual(size)
           cursor = page.nextCursor

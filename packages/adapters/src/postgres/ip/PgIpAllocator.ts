@@ -55,7 +55,7 @@ const bindingColumns = (binding: Binding | undefined) => ({
   username: binding?._tag === "PPPOE" ? binding.username : null
 })
 
-type EnsureOutcome = "missing" | "hasFree" | "added" | "none"
+type EnsureOutcome = "missing" | "busy" | "hasFree" | "added" | "none"
 
 /**
  * Builds the allocator over the ambient `SqlClient` (PostgreSQL or PGlite, camel/snake transforms on).
@@ -132,90 +132,68 @@ export const make = Effect.gen(function*() {
     return rows.map(decodePool)
   })
 
-  /**
-   * The claim: one statement. Returns the service's live assignment if it has one; else takes the
-   * sticky slot if it is free and unlocked, else the first claimable slot (SKIP LOCKED, or waiting
-   * for locks when `wait`), and inserts the assignment.
-   */
+  /** The claim: one call of `isp_ip_claim` (migration 0003), i.e. one statement. */
   const claim = (request: AllocateRequest, id: string, wait: boolean) => {
     const b = bindingColumns(request.binding)
-    const sticky = request.sticky !== false
-    const lock = wait ? sql.literal("FOR UPDATE") : sql.literal("FOR UPDATE SKIP LOCKED")
     return sql<Record<string, unknown>>`
-      WITH live AS (
-        SELECT * FROM ip_assignments
-        WHERE service_id = ${request.serviceId} AND pool_id = ${request.poolId} AND released_at IS NULL
-      ), prev AS (
-        SELECT slot FROM ip_assignments
-        WHERE ${sticky} AND pool_id = ${request.poolId} AND released_at IS NOT NULL
-          AND (service_id = ${request.serviceId} OR mac_address = ${b.macAddress})
-        ORDER BY released_at DESC LIMIT 1
-      ), claimed AS (
-        DELETE FROM ip_pool_free f
-        WHERE f.pool_id = ${request.poolId}
-          AND NOT EXISTS (SELECT 1 FROM live)
-          AND f.slot = COALESCE(
-            (SELECT s.slot FROM ip_pool_free s
-             WHERE s.pool_id = ${request.poolId} AND s.slot = (SELECT slot FROM prev)
-             FOR UPDATE SKIP LOCKED),
-            (SELECT s.slot FROM ip_pool_free s
-             WHERE s.pool_id = ${request.poolId} AND s.available_at <= now()
-             ORDER BY s.available_at, s.slot LIMIT 1 ${lock}))
-        RETURNING f.slot, f.address
-      ), inserted AS (
-        INSERT INTO ip_assignments (id, service_id, customer_id, pool_id, slot, address, family, assignment_type,
-          binding_type, mac_address, username, gateway, dns_servers, assigned_at)
-        SELECT ${id}, ${request.serviceId}, ${request.customerId}, p.id, c.slot, c.address, p.family, 'DYNAMIC',
-          ${b.bindingType}, ${b.macAddress}, ${b.username}, p.gateway, p.dns_servers, now()
-        FROM claimed c JOIN ip_pools p ON p.id = ${request.poolId}
-        RETURNING *
-      )
-      SELECT * FROM inserted UNION ALL SELECT * FROM live`
+      SELECT * FROM isp_ip_claim(${request.poolId}, ${request.serviceId}, ${request.customerId}, ${id},
+        ${b.bindingType}, ${b.macAddress}, ${b.username}, ${request.sticky !== false}, ${wait})`
   }
 
+  const claimable = (poolId: PoolId) =>
+    sql`SELECT 1 FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at <= now() LIMIT 1`
+
   /**
-   * Under the pool's cursor lock: is anything claimable (locked rows count)? If not, materialise the
-   * next non-empty block. "none" means exhausted at this instant.
+   * Called when a claim found nothing. A plain read first ("hasFree": rows exist, we only skipped
+   * locked ones). Otherwise, under the pool's cursor lock taken with SKIP LOCKED ("busy" when another
+   * allocator is adding a block right now), check again and materialise the next non-empty block.
+   * "none" is decided under the lock: nothing claimable exists (locked rows count) and no block is
+   * left, i.e. the pool is exhausted at this instant.
    */
   const ensureBlock = (poolId: PoolId): Effect.Effect<EnsureOutcome, SqlError> =>
-    sql.withTransaction(Effect.gen(function*() {
-      const [cursor] = yield* sql<{ nextBlock: string }>`
-        SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${poolId} FOR UPDATE`
-      if (cursor === undefined) return "missing" as const
-      const claimable = sql`
-        SELECT 1 FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at <= now() LIMIT 1`
-      if ((yield* claimable).length > 0) return "hasFree" as const
-      const { space } = yield* Effect.orDie(loadPool(poolId))
-      let next = BigInt(cursor.nextBlock)
-      for (;;) {
-        const block = PoolSpace.nextNonEmptyBlock(space, next, BLOCK_SIZE)
-        if (block === null) {
-          yield* sql`UPDATE ip_pool_cursors SET next_block = block_count WHERE pool_id = ${poolId}`
-          return "none" as const
+    Effect.gen(function*() {
+      if ((yield* claimable(poolId)).length > 0) return "hasFree" as const
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        const [cursor] = yield* sql<{ nextBlock: string }>`
+          SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${poolId} FOR UPDATE SKIP LOCKED`
+        if (cursor === undefined) {
+          const exists = yield* sql`SELECT 1 FROM ip_pool_cursors WHERE pool_id = ${poolId}`
+          return exists.length === 0 ? "missing" as const : "busy" as const
         }
-        const slots = PoolSpace.blockSlots(space, block, BLOCK_SIZE)
-        yield* sql`INSERT INTO ip_pool_free ${
-          sql.insert(slots.map((slot) => ({
-            poolId,
-            slot: slot.toString(),
-            address: PoolSpace.formatSlot(space, slot),
-            availableAt: "-infinity"
-          })))
-        } ON CONFLICT DO NOTHING`
-        // Slots taken statically before their block existed stay taken.
-        yield* sql`
-          DELETE FROM ip_pool_free f USING ip_assignments a
-          WHERE f.pool_id = ${poolId} AND a.pool_id = ${poolId} AND a.released_at IS NULL AND a.slot = f.slot
-            AND f.slot BETWEEN ${slots[0]!.toString()} AND ${slots[slots.length - 1]!.toString()}`
-        next = block + 1n
-        yield* sql`UPDATE ip_pool_cursors SET next_block = ${next.toString()} WHERE pool_id = ${poolId}`
-        if ((yield* claimable).length > 0) return "added" as const
-      }
-    }))
+        if ((yield* claimable(poolId)).length > 0) return "hasFree" as const
+        const { space } = yield* Effect.orDie(loadPool(poolId))
+        let next = BigInt(cursor.nextBlock)
+        for (;;) {
+          const block = PoolSpace.nextNonEmptyBlock(space, next, BLOCK_SIZE)
+          if (block === null) {
+            yield* sql`UPDATE ip_pool_cursors SET next_block = block_count WHERE pool_id = ${poolId}`
+            return "none" as const
+          }
+          const slots = PoolSpace.blockSlots(space, block, BLOCK_SIZE)
+          yield* sql`INSERT INTO ip_pool_free ${
+            sql.insert(slots.map((slot) => ({
+              poolId,
+              slot: slot.toString(),
+              address: PoolSpace.formatSlot(space, slot),
+              availableAt: "-infinity"
+            })))
+          } ON CONFLICT DO NOTHING`
+          // Slots taken statically before their block existed stay taken.
+          yield* sql`
+            DELETE FROM ip_pool_free f USING ip_assignments a
+            WHERE f.pool_id = ${poolId} AND a.pool_id = ${poolId} AND a.released_at IS NULL AND a.slot = f.slot
+              AND f.slot BETWEEN ${slots[0]!.toString()} AND ${slots[slots.length - 1]!.toString()}`
+          next = block + 1n
+          yield* sql`UPDATE ip_pool_cursors SET next_block = ${next.toString()} WHERE pool_id = ${poolId}`
+          if ((yield* claimable(poolId)).length > 0) return "added" as const
+        }
+      }))
+    })
 
   const allocate = Effect.fn("IpAllocator.allocate")(function*(request: AllocateRequest) {
     const id = uuidv7(Date.now())
     let wait = false
+    let skipped = 0
     for (let attempt = 0;; attempt++) {
       const rows = yield* claim(request, id, wait).pipe(
         // Another instance allocated for the same service at the same moment: the next claim returns it.
@@ -226,8 +204,9 @@ export const make = Effect.gen(function*() {
       const outcome = yield* orDieSql(ensureBlock(request.poolId))
       if (outcome === "missing") return yield* new PoolNotFound({ poolId: request.poolId })
       if (outcome === "none") return yield* new PoolExhausted({ poolId: request.poolId })
-      // Rows exist but we skipped them as locked: after two tries, wait for the locks instead.
-      if (outcome === "hasFree" && attempt >= 1) wait = true
+      if (outcome === "busy") yield* Effect.sleep("2 millis")
+      // Free rows exist but we kept skipping them as locked: wait for the locks instead.
+      if (outcome === "hasFree" && ++skipped >= 3) wait = true
     }
   })
 

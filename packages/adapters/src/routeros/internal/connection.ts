@@ -15,6 +15,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { RouterOSAPI } from "node-routeros"
 import { constants as osConstants } from "node:os"
+import type { TlsOptions } from "node:tls"
 import type { RouterOsConfig } from "../RouterOsConfig.js"
 import { defaults } from "../RouterOsConfig.js"
 import { RouterLoginFailed, RouterTimeout, RouterTrap, RouterUnreachable } from "../RouterOsErrors.js"
@@ -81,7 +82,8 @@ export const connect = (
       password: config.password,
       timeout: idleSeconds,
       ...(config.port !== undefined ? { port: config.port } : {}),
-      ...(config.tls ? { tls: config.tls === true ? {} : config.tls } : {})
+      // node-routeros hands these to tls.connect, whose options type it names TlsOptions.
+      ...(config.tls ? { tls: (config.tls === true ? {} : config.tls) as TlsOptions } : {})
     })
     const connection: Connection = { id: ++connectionSeq, routerId, api, gone, alive: true }
     const markGone = (reason: string) => {

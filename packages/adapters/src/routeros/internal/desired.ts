@@ -96,7 +96,7 @@ export const desiredState = (spec: RouterServiceSpec, options: DesiredOptions): 
     }
   }
   const present = new Set(objects.map((o) => o.path))
-  const absent = [PATHS.pppSecret, PATHS.dhcpLease, PATHS.queue, PATHS.addressList].filter((p) => !present.has(p))
+  const absent: Array<ManagedPath> = [PATHS.pppSecret, PATHS.dhcpLease, PATHS.queue, PATHS.addressList].filter((p) => !present.has(p))
   // The IPv6 list is only touched when the service is IPv6: a router without IPv6 has no such menu.
   if (address !== null && isV6(address) && !present.has(PATHS.addressList6)) absent.push(PATHS.addressList6)
   return { objects, absent }

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime, Either, Schema } from "effect"
+import * as fc from "fast-check"
+import {
+  AccountingRecord,
+  AccountingRecordFromInput,
+  AccountingSession,
+  makeAccountingRecord,
+  UsageBucket
+} from "../../src/domain/Usage.js"
+import * as Counters from "../../src/usage/Counters.js"
+import * as SessionFold from "../../src/usage/SessionFold.js"
+
+const counter = fc.bigInt({ min: 0n, max: Counters.MAX_COUNTER })
+
+describe("Counters", () => {
+  it.prop("fold(split(x)) = x for every 64-bit counter", [counter], ([x]) => {
+    const { gigawords, octets } = Counters.split(x)
+    expect(octets).toBeLessThan(2 ** 32)
+    expect(Counters.fold(octets, gigawords)).toEqual(Either.right(x))
+  })
+
+  it.prop(
+    "gigawords fold past 4 GiB: one more gigaword is exactly 2^32 bytes more",
+    [fc.nat({ max: 2 ** 32 - 1 }), fc.nat({ max: 2 ** 32 - 2 })],
+    ([octets, gw]) => {
+      const a = Counters.unsafeFold(octets, gw)
+      const b = Counters.unsafeFold(octets, gw + 1)
+      expect(b - a).toBe(4_294_967_296n)
+      expect(b > 4_294_967_295n).toBe(true)
+    }
+  )
+
+  it("rejects values a 32-bit attribute cannot carry", () => {
+    expect(Either.isLeft(Counters.fold(2 ** 32))).toBe(true)
+    expect(Either.isLeft(Counters.fold(-1))).toBe(true)
+    expect(Either.isLeft(Counters.fold(1, 1.5))).toBe(true)
+    expect(Counters.fold(705_032_704, 1)).toEqual(Either.right(5_000_000_000n))
+  })
+})
+
+describe("AccountingRecord", () => {
+  const eventTime = DateTime.unsafeMake("2026-03-01T10:00:00Z") as DateTime.Utc
+
+  it("computes Acct-Unique-Session-Id as FreeRADIUS's acct_unique policy does", () => {
+    // md5("User-Name,Acct-Session-Id,NAS-IP-Address,NAS-Identifier,NAS-Port-Id,NAS-Port"), from md5sum.
+    const r = makeAccountingRecord({
+      statusType: "Start",
+      acctSessionId: "8100001",
+      userName: "alice",
+      nasIpAddress: "192.0.2.1",
+      eventTime
+    })
+    expect(r.acctUniqueSessionId).toBe("197da4adda9ac1ae6163ca88b23e05a1")
+    const full = makeAccountingRecord({
+      statusType: "Start",
+      acctSessionId: "8100001",
+      userName: "alice",
+      nasIpAddress: "192.0.2.1",
+      nasIdentifier: "bng-1",
+      nasPortId: "eth0.100",
+      nasPort: 7,
+      eventTime
+    })
+    expect(full.acctUniqueSessionId).toBe("5e7e4094fe7c7035861f227111c557d1")
+    expect(makeAccountingRecord({ statusType: "Start", acctSessionId: "1", acctUniqueSessionId: "nas-given", eventTime }).acctUniqueSessionId).toBe(
+      "nas-given"
+    )
+  })
+
+  it("decodes JSON input, computing the unique id, and folds gigawords", () => {
+    const r = Schema.decodeUnknownSync(AccountingRecordFromInput)({
+      statusType: "Interim-Update",
+      acctSessionId: "8100001",
+      userName: "alice",
+      nasIpAddress: "192.0.2.1",
+      inputOctets: 705_032_704,
+      inputGigawords: 1,
+      sessionTime: 300,
+      eventTime: "2026-03-01T10:05:00Z"
+    })
+    expect(r).toBeInstanceOf(AccountingRecord)
+    expect(r.acctUniqueSessionId).toBe("197da4adda9ac1ae6163ca88b23e05a1")
+    expect(r.inputBytes).toBe(5_000_000_000n)
+    expect(() => Schema.decodeUnknownSync(AccountingRecordFromInput)({ statusType: "Start", acctSessionId: "x", inputOctets: 2 ** 32, eventTime: "2026-03-01T10:05:00Z" })).toThrow()
+  })
+
+  it("encodes 64-bit byte counts as decimal strings and round-trips", () => {
+    const r = makeAccountingRecord({
+      statusType: "Stop",
+      acctSessionId: "1",
+      inputOctets: 1,
+      inputGigawords: 4_000_000_000,
+      sessionTime: 10,
+      eventTime
+    })
+    const session = Either.getOrThrow(SessionFold.applyRecord(undefined, r)).session
+    const json = Schema.encodeSync(AccountingSession)(session)
+    expect(json.inputBytes).toBe("17179869184000000001")
+    expect(JSON.parse(JSON.stringify(json)).segments[0].inputBytes).toBe("17179869184000000001")
+    expect(Schema.decodeUnknownSync(AccountingSession)(JSON.parse(JSON.stringify(json))).inputBytes).toBe(17179869184000000001n)
+    const bucket = Schema.decodeUnknownSync(UsageBucket)({
+      serviceId: "0190f3b1-0000-7000-8000-000000000001",
+      granularity: "DAY",
+      periodStart: "2026-03-01T00:00:00Z",
+      periodEnd: "2026-03-02T00:00:00Z",
+      bytesIn: "9007199254740993",
+      bytesOut: "0",
+      sessionSeconds: 1
+    })
+    expect(bucket.bytesIn).toBe(9007199254740993n)
+  })
+})

@@ -1,0 +1,265 @@
+/**
+ * The v1 HTTP contract: groups, endpoints, success and error schemas. It is data: the handlers live
+ * in `Handlers.ts`, and the OpenAPI document is generated from this value.
+ *
+ * Wire conventions: JSON bodies use the domain's camelCase field names; list endpoints take the
+ * filter-dict standard in the query string and answer `{ items, next_cursor }`; errors are
+ * `{ _tag, message, ...fields }` with the status the error class declares.
+ *
+ * @since 0.1.0
+ */
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import {
+  AlertAlreadyResolved,
+  AlertId,
+  AlertNotFound,
+  ConcurrentModification,
+  Conflict,
+  CreateService,
+  CustomerId,
+  CustomerService,
+  InvalidTransition,
+  ProvisioningWorkflow,
+  ServiceAlert,
+  ServiceId,
+  ServiceNotFound,
+  ServiceTemplate,
+  StatusChange,
+  SuspensionReason,
+  SuspensionType,
+  TemplateNotAvailable,
+  TemplateNotFound,
+  ValidationError,
+  WorkflowId,
+  WorkflowNotFound,
+  CreateTemplate
+} from "@isp-framework/core"
+import { Schema } from "effect"
+import { MalformedBody, withMessage } from "./Errors.js"
+import { ApiToken, InvalidCursor, InvalidFilter, IpAssignment, TokenId, TokenNotFound, TokenScope } from "./internal/core.js"
+import { Authentication, Forbidden } from "./Security.js"
+
+// --- shared schemas -------------------------------------------------------------------------------
+
+/** A filter dict from the query string: every key a string, repeated keys a list. */
+export const FilterParams = Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Array(Schema.String)) })
+
+const { pppoePassword: _password, ...serviceFields } = CustomerService.fields
+
+/** A service as the API shows it: everything but the PPPoE password. */
+export const ServiceView = Schema.Struct(serviceFields).annotations({ identifier: "Service" })
+
+/** A service with the relations asked for with `include=`. */
+export const ServiceItem = Schema.Struct({
+  ...serviceFields,
+  template: Schema.optional(Schema.NullOr(ServiceTemplate)),
+  workflow: Schema.optional(Schema.NullOr(ProvisioningWorkflow)),
+  ipAssignments: Schema.optional(Schema.Array(IpAssignment)),
+  history: Schema.optional(Schema.Array(StatusChange))
+}).annotations({ identifier: "ServiceWithRelations" })
+
+const page = <A, I>(item: Schema.Schema<A, I>, identifier: string) =>
+  Schema.Struct({ items: Schema.Array(item), next_cursor: Schema.NullOr(Schema.String) }).annotations({ identifier })
+
+export const ServicePage = page(ServiceItem, "ServicePage")
+export const TemplatePage = page(ServiceTemplate, "TemplatePage")
+export const AlertPage = page(ServiceAlert, "AlertPage")
+
+/** What provisioning and lifecycle requests answer (202): the service now and the workflow carrying it out. */
+export const Started = Schema.Struct({
+  service: ServiceView,
+  workflow: ProvisioningWorkflow,
+  /** false when an earlier request with the same Idempotency-Key is returned. */
+  created: Schema.Boolean
+}).annotations({ identifier: "Started" })
+
+/** `Idempotency-Key`: the same key returns the same service/workflow instead of starting another. */
+export const IdempotencyHeaders = Schema.Struct({
+  "idempotency-key": Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)))
+})
+
+export const SuspendBody = Schema.Struct({
+  reason: SuspensionReason,
+  type: Schema.optionalWith(SuspensionType, { default: () => "FULL" as const }),
+  note: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+}).annotations({ identifier: "SuspendRequest" })
+
+export const NoteBody = Schema.Struct({
+  note: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+})
+
+export const ResolveBody = Schema.Struct({
+  notes: Schema.optional(Schema.String.pipe(Schema.maxLength(4000)))
+}).annotations({ identifier: "ResolveAlertRequest" })
+
+export const IssueTokenBody = Schema.Struct({
+  customerId: CustomerId,
+  name: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  expiresAt: Schema.optional(Schema.DateTimeUtc)
+}).annotations({ identifier: "IssueTokenRequest" })
+
+export const IssuedTokenView = Schema.Struct({
+  id: TokenId,
+  /** The secret: shown in this response only. */
+  token: Schema.String,
+  scope: TokenScope,
+  customerId: Schema.NullOr(CustomerId),
+  name: Schema.String,
+  createdAt: Schema.DateTimeUtc,
+  expiresAt: Schema.NullOr(Schema.DateTimeUtc)
+}).annotations({ identifier: "IssuedToken" })
+
+export const TokenView = ApiToken.pipe(Schema.omit("secretHash")).annotations({ identifier: "ApiToken" })
+
+const ServiceIdPath = Schema.Struct({ id: ServiceId })
+const E = withMessage
+
+// --- groups ---------------------------------------------------------------------------------------
+
+export class ServicesGroup extends HttpApiGroup.make("services")
+  .add(
+    HttpApiEndpoint.post("provisionInternet", "/services/internet")
+      .setPayload(CreateService)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(Started, { status: 202 })
+      .addError(E(TemplateNotFound))
+      .addError(E(TemplateNotAvailable))
+      .addError(E(ValidationError))
+      .addError(E(Conflict))
+      .annotate(OpenApi.Summary, "Provision an internet service (returns at once; a workflow activates it)")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/services")
+      .setUrlParams(FilterParams)
+      .addSuccess(ServicePage)
+      .addError(E(InvalidFilter))
+      .addError(E(InvalidCursor))
+      .annotate(OpenApi.Summary, "Search services with a filter dict (status=ACTIVE&order_by=-created_at&limit=50)")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/services/:id")
+      .setPath(ServiceIdPath)
+      .setUrlParams(Schema.Struct({ include: Schema.optional(Schema.String) }))
+      .addSuccess(ServiceItem)
+      .addError(E(ServiceNotFound))
+      .addError(E(InvalidFilter))
+  )
+  .add(
+    HttpApiEndpoint.patch("suspend", "/services/:id/suspend")
+      .setPath(ServiceIdPath)
+      .setPayload(SuspendBody)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(Started, { status: 202 })
+  )
+  .add(
+    HttpApiEndpoint.patch("resume", "/services/:id/resume")
+      .setPath(ServiceIdPath)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(Started, { status: 202 })
+  )
+  .add(
+    HttpApiEndpoint.patch("terminate", "/services/:id/terminate")
+      .setPath(ServiceIdPath)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(Started, { status: 202 })
+  )
+  .addError(E(ServiceNotFound))
+  .addError(E(InvalidTransition))
+  .addError(E(ConcurrentModification))
+  .addError(E(Conflict))
+  .addError(E(Forbidden))
+  .middleware(Authentication)
+{}
+
+export class TemplatesGroup extends HttpApiGroup.make("templates")
+  .add(
+    HttpApiEndpoint.get("list", "/templates")
+      .setUrlParams(FilterParams)
+      .addSuccess(TemplatePage)
+      .addError(E(InvalidFilter))
+      .addError(E(InvalidCursor))
+  )
+  .add(
+    HttpApiEndpoint.post("create", "/templates")
+      .setPayload(CreateTemplate)
+      .addSuccess(ServiceTemplate, { status: 201 })
+      .addError(E(ValidationError))
+      .addError(E(Conflict))
+      .addError(E(TemplateNotFound))
+  )
+  .addError(E(Forbidden))
+  .middleware(Authentication)
+{}
+
+export class WorkflowsGroup extends HttpApiGroup.make("workflows")
+  .add(
+    HttpApiEndpoint.get("get", "/workflows/:id")
+      .setPath(Schema.Struct({ id: WorkflowId }))
+      .addSuccess(ProvisioningWorkflow)
+      .addError(E(WorkflowNotFound))
+  )
+  .middleware(Authentication)
+{}
+
+const AlertIdPath = Schema.Struct({ id: AlertId })
+
+export class AlertsGroup extends HttpApiGroup.make("alerts")
+  .add(
+    HttpApiEndpoint.get("list", "/alerts")
+      .setUrlParams(FilterParams)
+      .addSuccess(AlertPage)
+      .addError(E(InvalidFilter))
+      .addError(E(InvalidCursor))
+  )
+  .add(
+    HttpApiEndpoint.post("acknowledge", "/alerts/:id/acknowledge")
+      .setPath(AlertIdPath)
+      .addSuccess(ServiceAlert)
+  )
+  .add(
+    HttpApiEndpoint.post("resolve", "/alerts/:id/resolve")
+      .setPath(AlertIdPath)
+      .setPayload(ResolveBody)
+      .addSuccess(ServiceAlert)
+  )
+  .addError(E(AlertNotFound))
+  .addError(E(AlertAlreadyResolved))
+  .addError(E(Forbidden))
+  .middleware(Authentication)
+{}
+
+export class TokensGroup extends HttpApiGroup.make("tokens")
+  .add(
+    HttpApiEndpoint.post("issue", "/tokens")
+      .setPayload(IssueTokenBody)
+      .addSuccess(IssuedTokenView, { status: 201 })
+      .annotate(OpenApi.Summary, "Issue a customer-portal token (the secret is returned once)")
+  )
+  .add(
+    HttpApiEndpoint.del("revoke", "/tokens/:id")
+      .setPath(Schema.Struct({ id: TokenId }))
+      .addSuccess(TokenView)
+      .addError(E(TokenNotFound))
+  )
+  .addError(E(Forbidden))
+  .middleware(Authentication)
+{}
+
+/**
+ * The whole v1 API.
+ *
+ * @since 0.1.0
+ */
+export class IspApi extends HttpApi.make("isp-framework")
+  .add(ServicesGroup)
+  .add(TemplatesGroup)
+  .add(WorkflowsGroup)
+  .add(AlertsGroup)
+  .add(TokensGroup)
+  .addError(E(MalformedBody))
+  .prefix("/v1")
+  .annotate(OpenApi.Title, "ISP Framework API")
+  .annotate(OpenApi.Version, "1.0.0")
+  .annotate(OpenApi.Description, "Service templates, customer services, provisioning workflows and alerts.")
+{}
+
