@@ -14,7 +14,7 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Effect, Either, Layer, Redacted, String as Str } from "effect"
+import { Effect, Layer, Redacted, String as Str } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
 import * as Migrations from "../packages/adapters/src/postgres/Migrations.js"
 import * as PgIpAllocator from "../packages/adapters/src/postgres/ip/PgIpAllocator.js"
@@ -151,4 +151,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   )
 }
 
-export { Either }

@@ -32,7 +32,8 @@ export const withMessage = <A extends { readonly message: string }, I, F extends
     encode: (encoded, value) => ({ ...encoded, message: value.message })
   }).annotations({
     ...HttpApiSchema.annotations({ status }),
-    identifier: Option.getOrElse(SchemaAST.getIdentifierAnnotation(error.ast), () => "Error")
+    identifier: ((error as { readonly identifier?: unknown }).identifier as string | undefined) ??
+      Option.getOrElse(SchemaAST.getIdentifierAnnotation(error.ast), () => "Error")
   })
   cache.set(error, schema)
   return schema as any

@@ -15,6 +15,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Connection from "./internal/connection.js"
 import type { RouterOsConfig } from "./RouterOsConfig.js"
@@ -73,7 +74,9 @@ export interface RouterOsClient {
 export const RouterOsClient = Context.GenericTag<RouterOsClient>("@isp-framework/adapters/RouterOsClient")
 
 interface Pool {
-  readonly semaphore: Effect.Semaphore
+  /** One token per connection slot. A FIFO queue wakes exactly one waiter per release (Effect 3's
+   * Semaphore wakes every waiter on each release: quadratic with hundreds of queued operations). */
+  readonly slots: Queue.Queue<void>
   readonly idle: Array<Connection.Connection>
   readonly open: Set<Connection.Connection>
 }
@@ -104,18 +107,18 @@ export const make = (routers: RouterOsRouters): Effect.Effect<RouterOsClient, ne
         )
       )
 
-    const poolFor = (routerId: string, config: RouterOsConfig): Pool => {
-      let pool = pools.get(routerId)
-      if (!pool) {
-        pool = {
-          semaphore: Effect.unsafeMakeSemaphore(Math.max(1, config.poolSize ?? defaults.poolSize)),
-          idle: [],
-          open: new Set()
-        }
+    const poolFor = (routerId: string, config: RouterOsConfig): Effect.Effect<Pool> =>
+      Effect.gen(function*() {
+        const existing = pools.get(routerId)
+        if (existing) return existing
+        const slots = yield* Queue.unbounded<void>()
+        const raced = pools.get(routerId)
+        if (raced) return raced
+        const pool: Pool = { slots, idle: [], open: new Set() }
         pools.set(routerId, pool)
-      }
-      return pool
-    }
+        yield* Queue.offerAll(slots, Array.from({ length: Math.max(1, config.poolSize ?? defaults.poolSize) }, () => {}))
+        return pool
+      })
 
     const discard = (pool: Pool, connection: Connection.Connection) =>
       Effect.sync(() => {
@@ -147,11 +150,19 @@ export const make = (routers: RouterOsRouters): Effect.Effect<RouterOsClient, ne
     ): Effect.Effect<A, E | RouterOsError, R> =>
       Effect.gen(function*() {
         const config = yield* lookup(routerId)
-        const pool = poolFor(routerId, config)
+        const pool = yield* poolFor(routerId, config)
         const timeout = Duration.decode(config.timeout ?? defaults.timeout)
-        return yield* pool.semaphore.withPermits(1)(
+        const withSlot = <A2, E2, R2>(self: Effect.Effect<A2, E2, R2>) =>
+          Effect.uninterruptibleMask((restore) =>
+            Effect.zipRight(
+              restore(Queue.take(pool.slots)),
+              restore(self).pipe(Effect.ensuring(Queue.offer(pool.slots, undefined)))
+            )
+          )
+        return yield* withSlot(
           Effect.acquireUseRelease(
-            checkout(routerId, config, pool),
+            // Acquisition is uninterruptible by default, which would stop the connect timeout from firing.
+            Effect.interruptible(checkout(routerId, config, pool)),
             (connection) => {
               // Set when a command failed in a way that leaves the connection's state unknown.
               let broken = false

@@ -2,7 +2,7 @@
  * The RFC 5176 client against a NAS stub on loopback, and the stub / codec against FreeRADIUS's own
  * `radclient` (so both signing directions are checked by an independent implementation).
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -24,8 +24,9 @@ const fresh = Effect.gen(function*() {
   return { nas, client: yield* CoaClient.CoaClient }
 })
 
-describe("CoaClient against a NAS stub", () => {
-  it.layer(TestLayer)((it) => {
+// Live clock: timeouts and retransmissions run in real time against real sockets.
+layer(TestLayer, { excludeTestServices: true })("CoaClient against a NAS stub", (it) => {
+  {
     it.effect("sends a CoA with the MikroTik rate and gets an ACK", () =>
       Effect.gen(function*() {
         const { client, nas } = yield* fresh
@@ -110,7 +111,9 @@ describe("CoaClient against a NAS stub", () => {
 
     it.effect("matches concurrent answers to their requests by identifier, whatever the answer order", () =>
       Effect.gen(function*() {
-        const { client, nas } = yield* fresh
+        const { nas } = yield* fresh
+        // Patient enough that no request is retransmitted while its delayed answer is on the way.
+        const client = yield* CoaClient.make({ timeout: "3 seconds", retries: 0 })
         // User n is answered after (40 - n) * 5 ms, so answers come back in reverse order; even users get a NAK
         // whose Error-Cause encodes n, so a mismatched answer would show.
         yield* nas.respondWithFn((request) => {
@@ -129,11 +132,12 @@ describe("CoaClient against a NAS stub", () => {
         const requests = yield* nas.requests
         expect(requests).toHaveLength(40)
         expect(new Set(requests.map((r) => r.identifier)).size).toBe(40)
-      }), { timeout: 20_000 })
+      }).pipe(Effect.scoped), { timeout: 20_000 })
 
     it.effect("more than 256 concurrent requests to one NAS wait for identifiers instead of colliding", () =>
       Effect.gen(function*() {
-        const { client, nas } = yield* fresh
+        const { nas } = yield* fresh
+        const client = yield* CoaClient.make({ timeout: "5 seconds", retries: 0 })
         yield* nas.respondWithFn(() => ({ answer: NasStub.ack, delayMs: 20 }))
         const results = yield* Effect.forEach(
           Array.from({ length: 300 }, (_, n) => n),
@@ -144,7 +148,7 @@ describe("CoaClient against a NAS stub", () => {
         const requests = yield* nas.requests
         expect(requests.every((r) => r.copy === 1)).toBe(true)
         expect(new Set(requests.map((r) => r.attributes["User-Name"])).size).toBe(300)
-      }), { timeout: 20_000 })
+      }).pipe(Effect.scoped), { timeout: 20_000 })
 
     it.effect("an answer signed with another secret is an invalid response, not an ACK", () =>
       Effect.gen(function*() {
@@ -165,13 +169,13 @@ describe("CoaClient against a NAS stub", () => {
         expect(JSON.stringify(exit)).toContain("RadiusRequestError")
         expect(yield* nas.requests).toHaveLength(0)
       }))
-  })
+  }
 })
 
 const radclientInstalled = spawnSync("radclient", ["-v"]).status === 0
 
 describe.skipIf(!radclientInstalled)("NAS stub and codec against FreeRADIUS's radclient", () => {
-  it.layer(NasStub.layer({ secret: SECRET }))((it) => {
+  layer(NasStub.layer({ secret: SECRET }), { excludeTestServices: true })((it) => {
     const radclient = (port: number, type: "coa" | "disconnect", secret: string, input: string) =>
       // Asynchronous: the stub answers from this process's event loop.
       Effect.async<string>((resume) => {

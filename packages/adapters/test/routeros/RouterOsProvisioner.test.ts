@@ -374,6 +374,9 @@ it.layer(TestLayer, { timeout: 30_000, excludeTestServices: true })("RouterOsPro
       Effect.gen(function*() {
         const server = yield* RouterOsTestServerTag
         const router = yield* RouterProvisioner
+        // no pooled connection may be reused: the next call must log in
+        server.dropAllConnections()
+        yield* Effect.sleep("20 millis")
         server.hang("/login", 1)
         const error = yield* Effect.flip(router.inspectService("slow", randomUUID() as ServiceId))
         expect(error.reason).toMatch(/^RouterTimeout: .*connect timed out/)

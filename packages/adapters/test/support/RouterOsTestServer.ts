@@ -516,8 +516,9 @@ export class RouterOsTestServer {
     switch (verb) {
       case "print": {
         const keys = proplist?.split(",").filter((k) => k !== "")
+        const matches = compileQuery(queries)
         return [
-          ...rows.filter((row) => evaluateQuery(queries, row)).map((row) => [
+          ...rows.filter(matches).map((row) => [
             "!re",
             ...Object.entries(row)
               .filter(([k]) => keys === undefined || keys.includes(k))
@@ -599,35 +600,58 @@ export class RouterOsTestServer {
  * `?<name=x` / `?>name=x` (numeric or string order), `?#|` `?#&` `?#!` `?#.` (or, and, not, dup);
  * whatever remains on the stack is ANDed.
  */
-export const evaluateQuery = (queries: ReadonlyArray<string>, row: Row): boolean => {
-  const stack: Array<boolean> = []
-  const pop = () => stack.pop() ?? true
-  const compare = (a: string, b: string) => {
-    const na = Number(a), nb = Number(b)
-    return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a < b ? -1 : a > b ? 1 : 0
+export const evaluateQuery = (queries: ReadonlyArray<string>, row: Row): boolean => compileQuery(queries)(row)
+
+const compareValues = (a: string, b: string) => {
+  const na = Number(a), nb = Number(b)
+  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a < b ? -1 : a > b ? 1 : 0
+}
+
+type Step = (row: Row, stack: Array<boolean>) => void
+const pop = (stack: Array<boolean>) => stack.pop() ?? true
+
+/** Compiles query words once into a row predicate (a print scans every row). */
+export const compileQuery = (queries: ReadonlyArray<string>): (row: Row) => boolean => {
+  if (queries.length === 0) return () => true
+  if (queries.length === 1 && /^\?[^#<>\-][^=]*=/.test(queries[0]!)) {
+    const body = queries[0]!.slice(1), eq = body.indexOf("=")
+    const key = body.slice(0, eq), value = body.slice(eq + 1)
+    return (row) => row[key] === value
   }
-  for (const q of queries) {
+  const steps: Array<Step> = queries.map((q): Step => {
     const body = q.slice(1)
     if (body.startsWith("#")) {
-      for (const op of body.slice(1)) {
-        if (op === "|") stack.push(pop() || pop())
-        else if (op === "&") stack.push(pop() && pop())
-        else if (op === "!") stack.push(!pop())
-        else if (op === ".") stack.push(stack[stack.length - 1] ?? true)
+      const ops = [...body.slice(1)]
+      return (_, stack) => {
+        for (const op of ops) {
+          if (op === "|") stack.push(pop(stack) || pop(stack))
+          else if (op === "&") stack.push(pop(stack) && pop(stack))
+          else if (op === "!") stack.push(!pop(stack))
+          else if (op === ".") stack.push(stack[stack.length - 1] ?? true)
+        }
       }
-    } else if (body.startsWith("-")) {
-      stack.push(!(body.slice(1) in row))
-    } else if (body.startsWith("<") || body.startsWith(">")) {
-      const eq = body.indexOf("=")
-      const key = body.slice(1, eq), value = body.slice(eq + 1)
-      const have = row[key]
-      stack.push(have !== undefined && (body[0] === "<" ? compare(have, value) < 0 : compare(have, value) > 0))
-    } else {
-      const eq = body.indexOf("=")
-      stack.push(eq < 0 ? body in row : row[body.slice(0, eq)] === body.slice(eq + 1))
     }
+    if (body.startsWith("-")) {
+      const key = body.slice(1)
+      return (row, stack) => void stack.push(!(key in row))
+    }
+    if (body.startsWith("<") || body.startsWith(">")) {
+      const eq = body.indexOf("="), key = body.slice(1, eq), value = body.slice(eq + 1), less = body[0] === "<"
+      return (row, stack) => {
+        const have = row[key]
+        stack.push(have !== undefined && (less ? compareValues(have, value) < 0 : compareValues(have, value) > 0))
+      }
+    }
+    const eq = body.indexOf("=")
+    if (eq < 0) return (row, stack) => void stack.push(body in row)
+    const key = body.slice(0, eq), value = body.slice(eq + 1)
+    return (row, stack) => void stack.push(row[key] === value)
+  })
+  return (row) => {
+    const stack: Array<boolean> = []
+    for (const step of steps) step(row, stack)
+    return stack.every(Boolean)
   }
-  return stack.every(Boolean)
 }
 
 // ---------------------------------------------------------------------------------------------

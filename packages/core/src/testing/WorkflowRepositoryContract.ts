@@ -48,11 +48,13 @@ const drain = (workerId: string) =>
   Effect.gen(function*() {
     const repo = yield* WorkflowRepository
     const out: Array<ProvisioningWorkflow> = []
-    for (;;) {
+    // Bounded: an adapter that ignores leases would hand the same workflows out forever.
+    for (let round = 0; round < 100; round++) {
       const batch = yield* repo.claimDue({ workerId, leaseMillis: LEASE, limit: 100 })
       if (batch.length === 0) return out
       out.push(...batch)
     }
+    return yield* Effect.dieMessage("claimDue keeps returning workflows that were just claimed")
   })
 
 const ids = (ws: ReadonlyArray<ProvisioningWorkflow>) => ws.map((w) => w.id)

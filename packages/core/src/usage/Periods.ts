@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import { DateTime } from "effect"
+import { instance } from "./internal/instance.js"
 import type { ServiceId } from "../domain/Ids.js"
 import { type BillingCycle, UsageBucket, type UsageDelta, type UsageGranularity } from "../domain/Usage.js"
 
@@ -158,18 +159,15 @@ export const addDelta = (
     const cur = next.get(key)
     next.set(
       key,
-      new UsageBucket(
-        {
-          serviceId,
-          granularity: g,
-          periodStart: b.start,
-          periodEnd: b.end,
-          bytesIn: (cur?.bytesIn ?? 0n) + delta.bytesIn,
-          bytesOut: (cur?.bytesOut ?? 0n) + delta.bytesOut,
-          sessionSeconds: (cur?.sessionSeconds ?? 0) + delta.sessionSeconds
-        },
-        true
-      )
+      instance(UsageBucket, {
+        serviceId,
+        granularity: g,
+        periodStart: b.start,
+        periodEnd: b.end,
+        bytesIn: (cur?.bytesIn ?? 0n) + delta.bytesIn,
+        bytesOut: (cur?.bytesOut ?? 0n) + delta.bytesOut,
+        sessionSeconds: (cur?.sessionSeconds ?? 0) + delta.sessionSeconds
+      })
     )
   }
   return next

@@ -32,6 +32,7 @@ import {
   UsageSegment
 } from "../domain/Usage.js"
 import type { ServiceId } from "../domain/Ids.js"
+import { instance } from "./internal/instance.js"
 
 /** Options of {@link applyRecord}. */
 export interface FoldOptions {
@@ -82,13 +83,21 @@ export const totalsOf = (
   return { inputBytes: bigMax(inSum, inFloor), outputBytes: bigMax(outSum, outFloor), sessionSeconds: Math.max(secSum, secFloor) }
 }
 
-/** Merges a record into the segment list (pure; returns a new, start-ordered list). */
+const earlier = (a: DateTime.Utc, b: DateTime.Utc) => (b.epochMillis < a.epochMillis ? b : a)
+const later = (a: DateTime.Utc, b: DateTime.Utc) => (b.epochMillis > a.epochMillis ? b : a)
+
+/**
+ * Merges a record into the segment list (pure). Returns the same array when the record adds
+ * nothing (a duplicate or a late, lower record), else a new, start-ordered list. DateTime objects
+ * are reused rather than rebuilt: this runs once per accounting packet.
+ */
 const addToSegments = (
   segments: ReadonlyArray<UsageSegment>,
   record: AccountingRecord,
   toleranceMs: number
 ): ReadonlyArray<UsageSegment> => {
-  const e = ms(record.eventTime)
+  const ev = record.eventTime
+  const e = ms(ev)
   const inB = record.inputBytes
   const outB = record.outputBytes
   // A Start's session time is zero by definition, whether or not the NAS says so.
@@ -96,30 +105,38 @@ const addToSegments = (
 
   if (sessionTime === null) {
     const existing = segments.find((s) => !s.anchored)
-    const first = existing ? Math.min(ms(existing.firstEventAt), e) : e
-    const last = existing ? Math.max(ms(existing.lastEventAt), e) : e
-    const floor = new UsageSegment(
-      {
-        anchored: false,
-        startFrom: utc(first),
-        firstEventAt: utc(first),
-        lastEventAt: utc(last),
-        inputBytes: existing ? bigMax(existing.inputBytes, inB) : inB,
-        outputBytes: existing ? bigMax(existing.outputBytes, outB) : outB,
-        sessionSeconds: Math.floor((last - first) / 1000)
-      },
-      true
-    )
+    if (
+      existing &&
+      e >= ms(existing.firstEventAt) &&
+      e <= ms(existing.lastEventAt) &&
+      inB <= existing.inputBytes &&
+      outB <= existing.outputBytes
+    ) {
+      return segments
+    }
+    const first = existing ? earlier(existing.firstEventAt, ev) : ev
+    const last = existing ? later(existing.lastEventAt, ev) : ev
+    const floor = instance(UsageSegment, {
+      anchored: false,
+      startFrom: first,
+      firstEventAt: first,
+      lastEventAt: last,
+      inputBytes: existing ? bigMax(existing.inputBytes, inB) : inB,
+      outputBytes: existing ? bigMax(existing.outputBytes, outB) : outB,
+      sessionSeconds: Math.floor((ms(last) - ms(first)) / 1000)
+    })
     return [...segments.filter((s) => s.anchored), floor]
   }
 
   const start = e - sessionTime * 1000
-  let from = start
-  let firstEv = e
-  let lastEv = e
+  let from: DateTime.Utc | undefined
+  let firstEv = ev
+  let lastEv = ev
   let inMax = inB
   let outMax = outB
   let secMax = sessionTime
+  let touched = 0
+  let only: UsageSegment | undefined
   const kept: Array<UsageSegment> = []
   for (const s of segments) {
     // Single-linkage on intervals: touching the hull within the tolerance means touching a member.
@@ -128,31 +145,44 @@ const addToSegments = (
       kept.push(s)
       continue
     }
-    from = Math.min(from, ms(s.startFrom))
-    firstEv = Math.min(firstEv, ms(s.firstEventAt))
-    lastEv = Math.max(lastEv, ms(s.lastEventAt))
+    touched++
+    only = s
+    from = from === undefined ? s.startFrom : earlier(from, s.startFrom)
+    firstEv = earlier(firstEv, s.firstEventAt)
+    lastEv = later(lastEv, s.lastEventAt)
     inMax = bigMax(inMax, s.inputBytes)
     outMax = bigMax(outMax, s.outputBytes)
     secMax = Math.max(secMax, s.sessionSeconds)
   }
+  // Nothing new: inside the one segment it touches, counters not above its maxima.
+  if (
+    touched === 1 &&
+    only !== undefined &&
+    start >= ms(only.startFrom) &&
+    e >= ms(only.firstEventAt) &&
+    e <= ms(only.lastEventAt) &&
+    inB <= only.inputBytes &&
+    outB <= only.outputBytes &&
+    sessionTime <= only.sessionSeconds
+  ) {
+    return segments
+  }
+  const startFrom = from === undefined || start < ms(from) ? utc(start) : from
   kept.push(
-    new UsageSegment(
-      {
-        anchored: true,
-        startFrom: utc(from),
-        firstEventAt: utc(firstEv),
-        lastEventAt: utc(lastEv),
-        inputBytes: inMax,
-        outputBytes: outMax,
-        sessionSeconds: secMax
-      },
-      true
-    )
+    instance(UsageSegment, {
+      anchored: true,
+      startFrom,
+      firstEventAt: firstEv,
+      lastEventAt: lastEv,
+      inputBytes: inMax,
+      outputBytes: outMax,
+      sessionSeconds: secMax
+    })
   )
   // Deterministic order (anchored by start, the floor last) so equal sets give equal states.
-  return kept.sort((a, b) =>
-    a.anchored !== b.anchored ? (a.anchored ? -1 : 1) : ms(a.startFrom) - ms(b.startFrom)
-  )
+  return kept.length === 1
+    ? kept
+    : kept.sort((a, b) => (a.anchored !== b.anchored ? (a.anchored ? -1 : 1) : ms(a.startFrom) - ms(b.startFrom)))
 }
 
 const pick = <A>(newer: boolean, current: A | null, incoming: A | null): A | null =>
@@ -178,8 +208,25 @@ export const applyRecord = (
   }
   const toleranceMs = (options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS) * 1000
   const e = ms(record.eventTime)
-  const before = session ? totalsOf(session.segments) : { inputBytes: 0n, outputBytes: 0n, sessionSeconds: 0 }
   const segments = addToSegments(session?.segments ?? [], record, toleranceMs)
+  if (
+    session !== undefined &&
+    segments === session.segments &&
+    (record.statusType !== "Stop" ||
+      (session.closeSource === "STOP" && session.stoppedAt !== null && e <= ms(session.stoppedAt)))
+  ) {
+    // A retransmit, duplicate or late lower record: nothing changes (the common hot path).
+    const zero = instance(UsageDelta, {
+      sessionId: session.sessionId,
+      serviceId: session.serviceId,
+      at: record.eventTime,
+      bytesIn: 0n,
+      bytesOut: 0n,
+      sessionSeconds: 0
+    })
+    return Either.right({ session, delta: zero })
+  }
+  const before = session ?? { inputBytes: 0n, outputBytes: 0n, sessionSeconds: 0 }
   const after = totalsOf(segments)
   const startedAt = segments.reduce((m, s) => Math.min(m, ms(s.startFrom)), Number.POSITIVE_INFINITY)
   const newer = session === undefined || e >= ms(session.lastUpdateAt)
@@ -204,40 +251,34 @@ export const applyRecord = (
     closeSource = null
   }
 
-  const next = new AccountingSession(
-    {
-      sessionId: record.acctUniqueSessionId,
-      acctSessionId: session?.acctSessionId ?? record.acctSessionId,
-      serviceId: session?.serviceId ?? options.serviceId ?? null,
-      userName: pick(newer, session?.userName ?? null, record.userName),
-      nasIpAddress: pick(newer, session?.nasIpAddress ?? null, record.nasIpAddress),
-      nasIdentifier: pick(newer, session?.nasIdentifier ?? null, record.nasIdentifier),
-      framedIpAddress: pick(newer, session?.framedIpAddress ?? null, record.framedIpAddress),
-      callingStationId: pick(newer, session?.callingStationId ?? null, record.callingStationId),
-      startedAt: utc(startedAt),
-      lastUpdateAt: session && !newer ? session.lastUpdateAt : record.eventTime,
-      stoppedAt,
-      inputBytes: after.inputBytes,
-      outputBytes: after.outputBytes,
-      sessionSeconds: after.sessionSeconds,
-      status,
-      closeReason,
-      closeSource,
-      segments
-    },
-    true
-  )
-  const delta = new UsageDelta(
-    {
-      sessionId: next.sessionId,
-      serviceId: next.serviceId,
-      at: record.eventTime,
-      bytesIn: after.inputBytes - before.inputBytes,
-      bytesOut: after.outputBytes - before.outputBytes,
-      sessionSeconds: after.sessionSeconds - before.sessionSeconds
-    },
-    true
-  )
+  const next = instance(AccountingSession, {
+    sessionId: record.acctUniqueSessionId,
+    acctSessionId: session?.acctSessionId ?? record.acctSessionId,
+    serviceId: session?.serviceId ?? options.serviceId ?? null,
+    userName: pick(newer, session?.userName ?? null, record.userName),
+    nasIpAddress: pick(newer, session?.nasIpAddress ?? null, record.nasIpAddress),
+    nasIdentifier: pick(newer, session?.nasIdentifier ?? null, record.nasIdentifier),
+    framedIpAddress: pick(newer, session?.framedIpAddress ?? null, record.framedIpAddress),
+    callingStationId: pick(newer, session?.callingStationId ?? null, record.callingStationId),
+    startedAt: utc(startedAt),
+    lastUpdateAt: session && !newer ? session.lastUpdateAt : record.eventTime,
+    stoppedAt,
+    inputBytes: after.inputBytes,
+    outputBytes: after.outputBytes,
+    sessionSeconds: after.sessionSeconds,
+    status,
+    closeReason,
+    closeSource,
+    segments
+  })
+  const delta = instance(UsageDelta, {
+    sessionId: next.sessionId,
+    serviceId: next.serviceId,
+    at: record.eventTime,
+    bytesIn: after.inputBytes - before.inputBytes,
+    bytesOut: after.outputBytes - before.outputBytes,
+    sessionSeconds: after.sessionSeconds - before.sessionSeconds
+  })
   return Either.right({ session: next, delta })
 }
 
@@ -283,7 +324,7 @@ const sameNas = (s: AccountingSession, nas: NasKey): boolean => {
 }
 
 const close = (s: AccountingSession, at: DateTime.Utc, source: CloseSource, reason: string) =>
-  new AccountingSession({ ...s, status: "CLOSED", stoppedAt: at, closeSource: source, closeReason: reason }, true)
+  instance(AccountingSession, { ...s, status: "CLOSED", stoppedAt: at, closeSource: source, closeReason: reason })
 
 /**
  * Closes the OPEN sessions of one NAS that were last updated at or before `at` (sessions updated

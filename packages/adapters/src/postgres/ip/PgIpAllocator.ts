@@ -35,11 +35,15 @@ import {
   PoolUtilisation,
   type ReleaseTarget
 } from "../../../../core/src/ip/index.js"
-import { DateTime, Effect, Layer, Schema } from "effect"
+import { Chunk, DateTime, Deferred, Effect, Layer, Queue, Schema } from "effect"
 import { decodeRow, orDieSql } from "../internal/rows.js"
 
 /** Slots materialised per block. */
 export const BLOCK_SIZE = 256
+/** Most allocations claimed by one statement (also bounds the work one transaction holds locks for). */
+const MAX_BATCH = 32
+/** Batches in flight at once per instance (keeps several connections busy; PostgreSQL groups the commits). */
+const BATCH_WORKERS = 4
 
 const pgCode = (e: SqlError): string | undefined => (e.cause as { code?: string } | undefined)?.code
 const pgConstraint = (e: SqlError): string => {
@@ -140,8 +144,92 @@ export const make = Effect.gen(function*() {
         ${b.bindingType}, ${b.macAddress}, ${b.username}, ${request.sticky !== false}, ${wait})`
   }
 
+  // Batching: concurrent allocations of this instance are claimed together, one `isp_ip_claim_many`
+  // statement (one transaction, one commit) per batch; a few batches are in flight at once.
+  interface Pending {
+    readonly request: AllocateRequest
+    readonly id: string
+    readonly deferred: Deferred.Deferred<Record<string, unknown> | null, SqlError>
+  }
+  const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
+  const keyOf = (poolId: string, serviceId: string) => `${poolId}/${serviceId}`
+  const claimBatch = (items: ReadonlyArray<Pending>) =>
+    Effect.gen(function*() {
+      const payload = items.map(({ id, request }) => ({
+        id,
+        poolId: request.poolId,
+        serviceId: request.serviceId,
+        customerId: request.customerId,
+        sticky: request.sticky !== false,
+        ...bindingColumns(request.binding)
+      }))
+      const result = yield* Effect.either(
+        sql<Record<string, unknown>>`SELECT * FROM isp_ip_claim_many(${JSON.stringify(payload)}::jsonb)`
+      )
+      if (result._tag === "Left") {
+        // One item failed (e.g. a unique race on its service) and took the batch with it: claim one by one.
+        yield* Effect.forEach(items, (item) =>
+          Deferred.complete(item.deferred, Effect.map(claim(item.request, item.id, false), (rows) => rows[0] ?? null)),
+          { concurrency: "unbounded", discard: true })
+        return
+      }
+      const byKey = new Map(result.right.map((row) => [keyOf(String(row["poolId"]), String(row["serviceId"])), row]))
+      for (const item of items) {
+        yield* Deferred.succeed(item.deferred, byKey.get(keyOf(item.request.poolId, item.request.serviceId)) ?? null)
+      }
+    })
+  for (let i = 0; i < BATCH_WORKERS; i++) {
+    yield* Effect.forkScoped(
+      Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, MAX_BATCH), (chunk) => claimBatch(Chunk.toReadonlyArray(chunk))))
+    )
+  }
+  const claimBatched = (request: AllocateRequest, id: string) =>
+    Effect.flatMap(Deferred.make<Record<string, unknown> | null, SqlError>(), (deferred) =>
+      Effect.zipRight(Queue.offer(queue, { request, id, deferred }), Deferred.await(deferred)))
+
   const claimable = (poolId: PoolId) =>
     sql`SELECT 1 FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at <= now() LIMIT 1`
+
+  // Per-instance hint: the slot from which a claim should top the free list up ahead of time, so the
+  // allocators do not all stall on an empty list at every block boundary. Only a hint: with several
+  // instances it may be stale, and the on-empty path below stays the correctness backstop.
+  const topUpFrom = new Map<string, bigint>()
+
+  /** Under the cursor lock: adds the next non-empty block(s) until something is claimable. */
+  const materialise = (poolId: PoolId, nextBlock: bigint) =>
+    Effect.gen(function*() {
+      const { space } = yield* Effect.orDie(loadPool(poolId))
+      let next = nextBlock
+      for (;;) {
+        const block = PoolSpace.nextNonEmptyBlock(space, next, BLOCK_SIZE)
+        if (block === null) {
+          yield* sql`UPDATE ip_pool_cursors SET next_block = block_count WHERE pool_id = ${poolId}`
+          topUpFrom.delete(poolId)
+          return "none" as const
+        }
+        const slots = PoolSpace.blockSlots(space, block, BLOCK_SIZE)
+        yield* sql`INSERT INTO ip_pool_free ${
+          sql.insert(slots.map((slot) => ({
+            poolId,
+            slot: slot.toString(),
+            address: PoolSpace.formatSlot(space, slot),
+            availableAt: "-infinity"
+          })))
+        } ON CONFLICT DO NOTHING`
+        // Slots taken statically before their block existed stay taken.
+        yield* sql`
+          DELETE FROM ip_pool_free f USING ip_assignments a
+          WHERE f.pool_id = ${poolId} AND a.pool_id = ${poolId} AND a.released_at IS NULL AND a.slot = f.slot
+            AND f.slot BETWEEN ${slots[0]!.toString()} AND ${slots[slots.length - 1]!.toString()}`
+        next = block + 1n
+        yield* sql`UPDATE ip_pool_cursors SET next_block = ${next.toString()} WHERE pool_id = ${poolId}`
+        topUpFrom.set(poolId, block * BigInt(BLOCK_SIZE) + BigInt(BLOCK_SIZE / 2))
+        if ((yield* claimable(poolId)).length > 0) return "added" as const
+      }
+    })
+
+  const lockCursor = (poolId: PoolId) =>
+    sql<{ nextBlock: string }>`SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${poolId} FOR UPDATE SKIP LOCKED`
 
   /**
    * Called when a claim found nothing. A plain read first ("hasFree": rows exist, we only skipped
@@ -154,40 +242,35 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       if ((yield* claimable(poolId)).length > 0) return "hasFree" as const
       return yield* sql.withTransaction(Effect.gen(function*() {
-        const [cursor] = yield* sql<{ nextBlock: string }>`
-          SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${poolId} FOR UPDATE SKIP LOCKED`
+        const [cursor] = yield* lockCursor(poolId)
         if (cursor === undefined) {
           const exists = yield* sql`SELECT 1 FROM ip_pool_cursors WHERE pool_id = ${poolId}`
           return exists.length === 0 ? "missing" as const : "busy" as const
         }
         if ((yield* claimable(poolId)).length > 0) return "hasFree" as const
-        const { space } = yield* Effect.orDie(loadPool(poolId))
-        let next = BigInt(cursor.nextBlock)
-        for (;;) {
-          const block = PoolSpace.nextNonEmptyBlock(space, next, BLOCK_SIZE)
-          if (block === null) {
-            yield* sql`UPDATE ip_pool_cursors SET next_block = block_count WHERE pool_id = ${poolId}`
-            return "none" as const
-          }
-          const slots = PoolSpace.blockSlots(space, block, BLOCK_SIZE)
-          yield* sql`INSERT INTO ip_pool_free ${
-            sql.insert(slots.map((slot) => ({
-              poolId,
-              slot: slot.toString(),
-              address: PoolSpace.formatSlot(space, slot),
-              availableAt: "-infinity"
-            })))
-          } ON CONFLICT DO NOTHING`
-          // Slots taken statically before their block existed stay taken.
-          yield* sql`
-            DELETE FROM ip_pool_free f USING ip_assignments a
-            WHERE f.pool_id = ${poolId} AND a.pool_id = ${poolId} AND a.released_at IS NULL AND a.slot = f.slot
-              AND f.slot BETWEEN ${slots[0]!.toString()} AND ${slots[slots.length - 1]!.toString()}`
-          next = block + 1n
-          yield* sql`UPDATE ip_pool_cursors SET next_block = ${next.toString()} WHERE pool_id = ${poolId}`
-          if ((yield* claimable(poolId)).length > 0) return "added" as const
-        }
+        return yield* materialise(poolId, BigInt(cursor.nextBlock))
       }))
+    })
+
+  /** Adds the next block early when fewer than half a block is claimable; skipped if someone else is at it. */
+  const topUp = (poolId: PoolId) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const [cursor] = yield* lockCursor(poolId)
+      if (cursor === undefined) return
+      const [row] = yield* sql<{ n: string }>`
+        SELECT count(*) AS n FROM (
+          SELECT 1 FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at <= now() LIMIT ${BLOCK_SIZE / 2}) f`
+      if (Number(row!.n) < BLOCK_SIZE / 2) yield* materialise(poolId, BigInt(cursor.nextBlock))
+    })).pipe(Effect.catchAllCause(() => Effect.void))
+
+  const scope = yield* Effect.scope
+  const maybeTopUp = (row: Record<string, unknown>) =>
+    Effect.suspend(() => {
+      const poolId = String(row["poolId"]) as PoolId
+      const from = topUpFrom.get(poolId)
+      if (from === undefined || BigInt(String(row["slot"])) < from) return Effect.void
+      topUpFrom.delete(poolId) // one top-up per block and instance
+      return Effect.asVoid(Effect.forkIn(topUp(poolId), scope))
     })
 
   const allocate = Effect.fn("IpAllocator.allocate")(function*(request: AllocateRequest) {
@@ -195,12 +278,15 @@ export const make = Effect.gen(function*() {
     let wait = false
     let skipped = 0
     for (let attempt = 0;; attempt++) {
-      const rows = yield* claim(request, id, wait).pipe(
+      const row = yield* (attempt === 0 ? claimBatched(request, id) : claim(request, id, wait).pipe(Effect.map((rows) => rows[0] ?? null))).pipe(
         // Another instance allocated for the same service at the same moment: the next claim returns it.
-        Effect.catchIf((e) => pgCode(e) === "23505" && attempt < 20, () => Effect.succeed([])),
+        Effect.catchIf((e) => pgCode(e) === "23505" && attempt < 20, () => Effect.succeed(null)),
         orDieSql
       )
-      if (rows[0] !== undefined) return decodeAssignment(rows[0])
+      if (row !== null) {
+        yield* maybeTopUp(row)
+        return decodeAssignment(row)
+      }
       const outcome = yield* orDieSql(ensureBlock(request.poolId))
       if (outcome === "missing") return yield* new PoolNotFound({ poolId: request.poolId })
       if (outcome === "none") return yield* new PoolExhausted({ poolId: request.poolId })
@@ -351,5 +437,5 @@ export const make = Effect.gen(function*() {
  *
  * @since 0.1.0
  */
-export const layer: Layer.Layer<IpAllocator, never, SqlClient.SqlClient> = Layer.effect(IpAllocator, make)
+export const layer: Layer.Layer<IpAllocator, never, SqlClient.SqlClient> = Layer.scoped(IpAllocator, make)
 

@@ -142,4 +142,18 @@ export default Effect.gen(function*() {
         RETURNING a.*;
     END
     $$`)
+  // Many claims in one statement (one commit): the adapter batches concurrent allocations. Items are
+  // independent; one failing aborts the batch and the adapter then claims its items one by one.
+  yield* sql.unsafe(`
+    CREATE FUNCTION isp_ip_claim_many(p_requests jsonb) RETURNS SETOF ip_assignments
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      r jsonb;
+    BEGIN
+      FOR r IN SELECT value FROM jsonb_array_elements(p_requests) LOOP
+        RETURN QUERY SELECT * FROM isp_ip_claim((r->>'poolId')::uuid, (r->>'serviceId')::uuid, r->>'customerId',
+          (r->>'id')::uuid, r->>'bindingType', r->>'macAddress', r->>'username', (r->>'sticky')::boolean, false);
+      END LOOP;
+    END
+    $$`)
 })

@@ -10,7 +10,6 @@
  *
  * @internal
  */
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { RouterOSAPI } from "node-routeros"
@@ -27,12 +26,20 @@ export interface Connection {
   readonly id: number
   readonly routerId: string
   readonly api: RouterOSAPI
-  /** Completed with the reason when the connection breaks. */
-  readonly gone: Deferred.Deferred<string>
   alive: boolean
+  /** Why the connection broke, once it has. */
+  goneReason: string | undefined
+  /** Commands in flight, told when the connection breaks. */
+  readonly inFlight: Set<(reason: string) => void>
 }
 
 let connectionSeq = 0
+
+/** The parts of node-routeros' private Connector touched here. */
+interface SocketOwner {
+  socket?: { setNoDelay(noDelay: boolean): void; cork(): void; uncork(): void }
+  write(data: Array<string>): unknown
+}
 
 const errnoName = (errno: unknown): string | undefined => {
   if (typeof errno === "string") return errno
@@ -74,7 +81,6 @@ export const connect = (
   config: RouterOsConfig
 ): Effect.Effect<Connection, RouterUnreachable | RouterTimeout | RouterLoginFailed> =>
   Effect.gen(function*() {
-    const gone = yield* Deferred.make<string>()
     const idleSeconds = Math.max(1, Math.round(Duration.toSeconds(config.idleTimeout ?? defaults.idleTimeout)))
     const api = new RouterOSAPI({
       host: config.host,
@@ -85,17 +91,47 @@ export const connect = (
       // node-routeros hands these to tls.connect, whose options type it names TlsOptions.
       ...(config.tls ? { tls: (config.tls === true ? {} : config.tls) as TlsOptions } : {})
     })
-    const connection: Connection = { id: ++connectionSeq, routerId, api, gone, alive: true }
+    const connection: Connection = {
+      id: ++connectionSeq,
+      routerId,
+      api,
+      alive: true,
+      goneReason: undefined,
+      inFlight: new Set()
+    }
     const markGone = (reason: string) => {
       connection.alive = false
-      Deferred.unsafeDone(gone, Effect.succeed(reason))
+      connection.goneReason ??= reason
+      for (const notify of [...connection.inFlight]) notify(reason)
+      connection.inFlight.clear()
     }
     api.on("error", (e: unknown) => markGone(`connection error: ${describe(e)}`))
     api.on("close", () => markGone("connection closed by the router"))
 
     const timeout = Duration.decode(config.connectTimeout ?? config.timeout ?? defaults.timeout)
     yield* Effect.tryPromise({
-      try: () => api.connect(),
+      try: () => {
+        const connecting = api.connect()
+        // node-routeros writes each word separately: without TCP_NODELAY, Nagle + the peer's delayed ACK
+        // cost ~40 ms per command. The socket exists once connect() has been called.
+        // It also writes each word with its own socket.write: cork the socket around a command so a
+        // sentence leaves as one segment.
+        const connector = (api as unknown as { connector?: SocketOwner }).connector
+        const socket = connector?.socket
+        if (connector && socket && typeof socket.cork === "function") {
+          socket.setNoDelay(true)
+          const write = connector.write.bind(connector)
+          connector.write = (data) => {
+            socket.cork()
+            try {
+              return write(data)
+            } finally {
+              socket.uncork()
+            }
+          }
+        }
+        return connecting
+      },
       catch: (e) => {
         const errno = (e as { errno?: unknown } | undefined)?.errno
         if (errno === "CANTLOGIN") {
@@ -128,22 +164,41 @@ export const run = (
   timeout: Duration.Duration
 ): Effect.Effect<ReadonlyArray<Row>, RouterTrap | RouterUnreachable | RouterTimeout> => {
   const { routerId } = connection
-  const lost = Deferred.await(connection.gone).pipe(
-    Effect.flatMap((reason) => Effect.fail(new RouterUnreachable({ routerId, operation: command, reason })))
-  )
-  const write = Effect.suspend(() =>
-    connection.alive
-      ? Effect.tryPromise({
-        try: () => connection.api.write(command, [...words]) as Promise<Array<Row>>,
-        catch: (e) =>
+  const unreachable = (reason: string) => new RouterUnreachable({ routerId, operation: command, reason })
+  // One callback per command (no racing fibers): it settles on the reply or when the connection breaks.
+  const write = Effect.async<ReadonlyArray<Row>, RouterTrap | RouterUnreachable>((resume) => {
+    if (!connection.alive) return resume(Effect.fail(unreachable(connection.goneReason ?? "connection closed")))
+    let settled = false
+    const settle = (effect: Effect.Effect<ReadonlyArray<Row>, RouterTrap | RouterUnreachable>) => {
+      if (settled) return
+      settled = true
+      connection.inFlight.delete(onGone)
+      resume(effect)
+    }
+    const onGone = (reason: string) => settle(Effect.fail(unreachable(reason)))
+    connection.inFlight.add(onGone)
+    let pending: Promise<Array<Row>>
+    try {
+      pending = connection.api.write(command, [...words]) as Promise<Array<Row>>
+    } catch (e) {
+      return settle(Effect.fail(unreachable(describe(e))))
+    }
+    pending.then(
+      (rows) => settle(Effect.succeed(rows)),
+      (e) =>
+        settle(Effect.fail(
           // node-routeros rejects a `!trap` with a plain Error carrying the trap's message.
           connection.alive && e instanceof Error && (e as { errno?: unknown }).errno === undefined
             ? new RouterTrap({ routerId, command, message: e.message })
-            : new RouterUnreachable({ routerId, operation: command, reason: describe(e) })
-      })
-      : lost
-  )
-  return Effect.raceFirst(write, lost).pipe(
+            : unreachable(connection.goneReason ?? describe(e))
+        ))
+    )
+    return Effect.sync(() => {
+      settled = true
+      connection.inFlight.delete(onGone)
+    })
+  })
+  return write.pipe(
     Effect.timeoutFail({
       duration: timeout,
       onTimeout: () => new RouterTimeout({ routerId, operation: command, timeoutMillis: Duration.toMillis(timeout) })

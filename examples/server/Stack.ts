@@ -1,0 +1,119 @@
+/**
+ * The example server's composition, shared by `main.ts` and the HTTP benchmark: database (PGlite or
+ * PostgreSQL) + migrations, Postgres repositories, core use-cases, workflow engine, and the network
+ * side — simulated adapters that log what they would do, unless `ROUTEROS_*` / `RADIUS_*` point at
+ * real ones.
+ */
+import { SqlClient } from "@effect/sql"
+import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner } from "@isp-framework/core"
+import { Config, Effect, Layer, Option } from "effect"
+import * as Database from "../../packages/adapters/src/postgres/Database.js"
+import * as Migrations from "../../packages/adapters/src/postgres/Migrations.js"
+import * as PgAlertRepository from "../../packages/adapters/src/postgres/PgAlertRepository.js"
+import * as PgServiceRepository from "../../packages/adapters/src/postgres/PgServiceRepository.js"
+import * as PgTemplateRepository from "../../packages/adapters/src/postgres/PgTemplateRepository.js"
+import * as PgTokenRepository from "../../packages/adapters/src/postgres/PgTokenRepository.js"
+import * as PgWorkflowRepository from "../../packages/adapters/src/postgres/PgWorkflowRepository.js"
+import * as PgIpAllocator from "../../packages/adapters/src/postgres/ip/PgIpAllocator.js"
+import * as NasSessionControlLive from "../../packages/adapters/src/radius/NasSessionControlLive.js"
+import * as SqlRadiusProvisioner from "../../packages/adapters/src/radius/SqlRadiusProvisioner.js"
+import * as RouterOsProvisioner from "../../packages/adapters/src/routeros/RouterOsProvisioner.js"
+import * as SimulatedNas from "../../packages/core/src/memory/SimulatedNas.js"
+import * as SimulatedRadius from "../../packages/core/src/memory/SimulatedRadius.js"
+import * as SimulatedRouter from "../../packages/core/src/memory/SimulatedRouter.js"
+import { Transactor } from "../../packages/core/src/ports/Transactor.js"
+import { ServiceCatalog } from "../../packages/core/src/services/ServiceCatalog.js"
+import { ServiceLifecycle } from "../../packages/core/src/services/ServiceLifecycle.js"
+import { ServiceProvisioning } from "../../packages/core/src/services/ServiceProvisioning.js"
+import { ServiceQuery } from "../../packages/core/src/services/ServiceQuery.js"
+import { WorkflowEngine } from "../../packages/core/src/workflows/Engine.js"
+
+/** One SQL transaction per unit of work (nested calls join it). */
+export const SqlTransactor = Layer.effect(
+  Transactor,
+  Effect.map(SqlClient.SqlClient, (sql) => ({
+    withTransaction: (effect) => Effect.orDie(sql.withTransaction(effect)) as any
+  }))
+)
+
+/** Repositories and the IP allocator over `SqlClient`. */
+export const PgPorts = Layer.mergeAll(
+  PgTemplateRepository.layer,
+  PgServiceRepository.layer,
+  PgWorkflowRepository.layer,
+  PgAlertRepository.layer,
+  PgTokenRepository.layer,
+  PgIpAllocator.layer,
+  SqlTransactor
+)
+
+/** The database from the environment, migrated. */
+export const DatabaseLive = Migrations.layer().pipe(Layer.provideMerge(Database.layerFromEnv))
+
+// --- network side ---------------------------------------------------------------------------------
+
+const logged = <S extends Record<string, any>>(name: string, service: S): S =>
+  Object.fromEntries(
+    Object.entries(service).map(([k, f]) => [
+      k,
+      typeof f === "function"
+        ? (...args: Array<unknown>) =>
+          Effect.zipRight(
+            Effect.logInfo(`[simulated ${name}] ${k}`).pipe(
+              Effect.annotateLogs({ target: typeof args[0] === "string" ? args[0] : (args[0] as any)?.username ?? (args[0] as any)?.nasId ?? "" })
+            ),
+            f(...args)
+          )
+        : f
+    ])
+  ) as S
+
+const simulatedRadius = Layer.effect(RadiusProvisioner, Effect.map(RadiusProvisioner, (r) => logged("RADIUS", r))).pipe(
+  Layer.provide(SimulatedRadius.layer)
+)
+const simulatedRouter = Layer.effect(RouterProvisioner, Effect.map(RouterProvisioner, (r) => logged("RouterOS", r))).pipe(
+  Layer.provide(SimulatedRouter.layer)
+)
+const simulatedNas = Layer.effect(NasSessionControl, Effect.map(NasSessionControl, (r) => logged("NAS", r))).pipe(
+  Layer.provide(SimulatedNas.layer)
+)
+
+/** `ROUTEROS_HOST` (+ `_PORT`, `_USER`, `_PASSWORD`, `_ROUTER_ID`) → a real RouterOS; else simulated. */
+const RouterLive = Layer.unwrapEffect(Effect.gen(function*() {
+  const host = yield* Config.option(Config.string("ROUTEROS_HOST"))
+  if (Option.isNone(host)) return simulatedRouter
+  const port = yield* Config.option(Config.integer("ROUTEROS_PORT"))
+  const user = yield* Config.withDefault(Config.string("ROUTEROS_USER"), "admin")
+  const password = yield* Config.withDefault(Config.string("ROUTEROS_PASSWORD"), "")
+  yield* Effect.logInfo(`RouterOS at ${host.value}`)
+  return RouterOsProvisioner.layer(() =>
+    Effect.succeed({ host: host.value, user, password, port: Option.getOrUndefined(port) })
+  )
+}))
+
+/**
+ * `RADIUS_SQL=true` → FreeRADIUS rows in this database; `RADIUS_NAS_HOST` + `RADIUS_NAS_SECRET`
+ * (+ `RADIUS_NAS_PORT`, default 3799) → real CoA / Disconnect; each else simulated.
+ */
+const RadiusLive = Layer.unwrapEffect(Effect.gen(function*() {
+  const sqlRows = yield* Config.withDefault(Config.boolean("RADIUS_SQL"), false)
+  return sqlRows ? SqlRadiusProvisioner.layer : simulatedRadius
+}))
+const NasLive = Layer.unwrapEffect(Effect.gen(function*() {
+  const host = yield* Config.option(Config.string("RADIUS_NAS_HOST"))
+  if (Option.isNone(host)) return simulatedNas
+  const secret = yield* Config.string("RADIUS_NAS_SECRET")
+  const port = yield* Config.withDefault(Config.integer("RADIUS_NAS_PORT"), 3799)
+  return NasSessionControlLive.layer(() => Effect.succeed({ host: host.value, port, secret }))
+}))
+
+export const NetworkLive = Layer.mergeAll(RouterLive, RadiusLive, NasLive, BillingHooksNoop)
+
+/** Use-cases + engine over the Postgres ports and the network side. */
+export const UseCasesLive = Layer.mergeAll(
+  ServiceQuery.Default,
+  ServiceProvisioning.Default,
+  ServiceCatalog.Default,
+  ServiceLifecycle.Default,
+  WorkflowEngine.Default
+).pipe(Layer.provideMerge(PgPorts), Layer.provideMerge(NetworkLive))

@@ -1,0 +1,13 @@
+/**
+ * Hot-path construction of Schema.Class instances. `new C(props, true)` still walks every field
+ * looking for defaults (~5 µs per instance); the fold builds three instances per accounting packet.
+ * A Schema.Class instance is its prototype plus the props as own fields (Data.Class's constructor
+ * is `Object.assign(this, props)`), so for complete, already-valid props this is equivalent.
+ * test/usage/Counters.test.ts checks the equivalence, so an Effect upgrade that breaks it fails there.
+ *
+ * @internal
+ */
+export const instance = <C extends abstract new (props: any, options?: any) => any>(
+  C: C,
+  props: ConstructorParameters<C>[0]
+): InstanceType<C> => Object.assign(Object.create(C.prototype), props)
