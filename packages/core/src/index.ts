@@ -27,8 +27,10 @@ export * from "./domain/StatusChange.js"
 export * from "./domain/Workflow.js"
 export * from "./domain/Alert.js"
 export * from "./ip/index.js"
+export * from "./domain/Usage.js"
 
 // Pure logic
+export * from "./usage/index.js"
 export * as Lifecycle from "./lifecycle/Lifecycle.js"
 export * as FilterDict from "./filters/index.js"
 export type { FilterQuery, Page } from "./filters/Ast.js"

@@ -18,8 +18,8 @@
  * @since 0.1.0
  */
 import type { SqlClient, SqlError, Statement } from "@effect/sql"
-// TODO(lead): switch to `import { FilterDict } from "@isp-framework/core"` once the core index exports it.
-import * as FilterDict from "../../../core/src/filters/index.js"
+
+import { FilterDict } from "@isp-framework/core"
 import { Effect } from "effect"
 
 type Sql = Statement.Constructor

@@ -92,21 +92,25 @@ describe.skipIf(!TestDatabase.realPostgresAvailable())("FreeRADIUS over the fram
           (${group}, 'Mikrotik-Rate-Limit', ':=', '64k/64k')`
         yield* addUser(user, "pw")
         yield* reply(user, "Framed-IP-Address", "100.64.0.18")
+        yield* reply(user, "Mikrotik-Rate-Limit", "5M/5M")
 
         const before = yield* authenticate(user, "pw")
         expect(before.code).toBe("Access-Accept")
         expect(before.get("Mikrotik-Address-List")).toBeUndefined()
+        expect(before.get("Mikrotik-Rate-Limit")).toBe("5M/5M")
 
         yield* sql`INSERT INTO radusergroup (username, groupname, priority) VALUES (${user}, ${group}, 0)`
         const suspended = yield* authenticate(user, "pw")
         expect(suspended.code).toBe("Access-Accept")
         expect(suspended.get("Framed-IP-Address")).toBe("100.64.0.18")
         expect(suspended.get("Mikrotik-Address-List")).toBe("suspended")
-        expect(suspended.get("Mikrotik-Rate-Limit")).toBe("64k/64k")
+        // The group's ":=" replaces the user's own rate.
+        expect(suspended.attributes.filter((a) => a.name === "Mikrotik-Rate-Limit").map((a) => a.value)).toEqual(["64k/64k"])
 
         yield* sql`DELETE FROM radusergroup WHERE username = ${user}`
         const resumed = yield* authenticate(user, "pw")
         expect(resumed.get("Mikrotik-Address-List")).toBeUndefined()
+        expect(resumed.get("Mikrotik-Rate-Limit")).toBe("5M/5M")
       }))
 
     it.effect("records accounting Start, Interim-Update and Stop in radacct", () =>

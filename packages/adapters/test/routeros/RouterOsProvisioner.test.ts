@@ -1,7 +1,7 @@
 /**
  * The RouterOS adapter driven through the real node-routeros client against the test server.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import type { RouterServiceSpec, ServiceId } from "@isp-framework/core"
 import { RouterProvisioner } from "@isp-framework/core"
 import * as Effect from "effect/Effect"
@@ -80,7 +80,7 @@ const TestLayer = Layer.unwrapEffect(
   })
 ).pipe(Layer.provideMerge(TestServer.layer()))
 
-it.layer(TestLayer, { timeout: 30_000, excludeTestServices: true })("RouterOsProvisioner against the RouterOS test server", (it) => {
+layer(TestLayer, { timeout: 30_000, excludeTestServices: true })("RouterOsProvisioner against the RouterOS test server", (it) => {
   describe("ensureService", () => {
     it.effect("PPPoE: exactly one secret and one queue, with RouterOS values", () =>
       Effect.gen(function*() {

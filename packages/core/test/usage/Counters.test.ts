@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Either, Schema } from "effect"
+import { DateTime, Either, Equal, Schema } from "effect"
 import * as fc from "fast-check"
 import {
   AccountingRecord,
@@ -9,6 +9,7 @@ import {
   UsageBucket
 } from "../../src/domain/Usage.js"
 import * as Counters from "../../src/usage/Counters.js"
+import { instance } from "../../src/usage/internal/instance.js"
 import * as SessionFold from "../../src/usage/SessionFold.js"
 
 const counter = fc.bigInt({ min: 0n, max: Counters.MAX_COUNTER })
@@ -109,5 +110,19 @@ describe("AccountingRecord", () => {
       sessionSeconds: 1
     })
     expect(bucket.bytesIn).toBe(9007199254740993n)
+  })
+
+  it("the fold's fast instance construction is equivalent to the Schema.Class constructor", () => {
+    const r = makeAccountingRecord({ statusType: "Interim-Update", acctSessionId: "1", inputOctets: 3, sessionTime: 10, eventTime })
+    const session = Either.getOrThrow(SessionFold.applyRecord(undefined, r)).session
+    const props = { ...session }
+    const slow = new AccountingSession(props, true)
+    expect(() => new AccountingSession(props)).not.toThrow()
+    const fast = instance(AccountingSession, props)
+    expect(fast).toBeInstanceOf(AccountingSession)
+    expect(Equal.equals(fast, slow)).toBe(true)
+    expect(Schema.encodeSync(AccountingSession)(fast)).toEqual(Schema.encodeSync(AccountingSession)(slow))
+    expect(Schema.is(AccountingSession)(fast)).toBe(true)
+    expect(Object.keys(fast).sort()).toEqual(Object.keys(slow).sort())
   })
 })

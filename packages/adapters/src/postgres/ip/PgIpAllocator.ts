@@ -15,7 +15,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Conflict, type AssignmentId, type PoolId, type ServiceId, uuidv7 } from "@isp-framework/core"
+import { Conflict, type PoolId, type ServiceId, uuidv7 } from "@isp-framework/core"
 // TODO(lead): once packages/core/src/index.ts has `export * from "./ip/index.js"`, import from "@isp-framework/core".
 import {
   AddressInUse,
@@ -232,21 +232,24 @@ export const make = Effect.gen(function*() {
     sql<{ nextBlock: string }>`SELECT next_block FROM ip_pool_cursors WHERE pool_id = ${poolId} FOR UPDATE SKIP LOCKED`
 
   /**
-   * Called when a claim found nothing. A plain read first ("hasFree": rows exist, we only skipped
-   * locked ones). Otherwise, under the pool's cursor lock taken with SKIP LOCKED ("busy" when another
-   * allocator is adding a block right now), check again and materialise the next non-empty block.
-   * "none" is decided under the lock: nothing claimable exists (locked rows count) and no block is
-   * left, i.e. the pool is exhausted at this instant.
+   * Called when a claim found nothing. First one plain read, one snapshot: rows still claimable
+   * (locked ones count: an uncommitted claim's row is still visible) -> "hasFree", we merely skipped
+   * locked rows; nothing claimable and every block materialised -> "none": exhausted at that instant.
+   * Otherwise, under the pool's cursor lock taken with SKIP LOCKED ("busy" when another allocator is
+   * adding a block right now), check again and materialise the next non-empty block.
    */
   const ensureBlock = (poolId: PoolId): Effect.Effect<EnsureOutcome, SqlError> =>
     Effect.gen(function*() {
-      if ((yield* claimable(poolId)).length > 0) return "hasFree" as const
+      const [state] = yield* sql<{ done: boolean; has: boolean }>`
+        SELECT c.next_block >= c.block_count AS done,
+          EXISTS (SELECT 1 FROM ip_pool_free f WHERE f.pool_id = c.pool_id AND f.available_at <= now()) AS has
+        FROM ip_pool_cursors c WHERE c.pool_id = ${poolId}`
+      if (state === undefined) return "missing" as const
+      if (state.has) return "hasFree" as const
+      if (state.done) return "none" as const
       return yield* sql.withTransaction(Effect.gen(function*() {
         const [cursor] = yield* lockCursor(poolId)
-        if (cursor === undefined) {
-          const exists = yield* sql`SELECT 1 FROM ip_pool_cursors WHERE pool_id = ${poolId}`
-          return exists.length === 0 ? "missing" as const : "busy" as const
-        }
+        if (cursor === undefined) return "busy" as const
         if ((yield* claimable(poolId)).length > 0) return "hasFree" as const
         return yield* materialise(poolId, BigInt(cursor.nextBlock))
       }))

@@ -1,0 +1,151 @@
+/**
+ * Provisioning throughput end to end: `provisionInternet` → 4 workers run ACTIVATE (IP from the
+ * Postgres allocator, FreeRADIUS SQL rows, RouterOS objects over node-routeros against the RouterOS
+ * API test server, activation, billing) until every service is ACTIVE. Beside it, in the same run and
+ * database, the raw IP-allocation rate of the same allocator (32 concurrent allocators), the step
+ * every activation starts with; the ratio says how much of an allocation's speed survives the whole
+ * workflow (database round trips for the workflow state, RADIUS rows and router commands).
+ *
+ * `npx tsx bench/provision.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; the
+ * bench works in its own fresh database and drops it). `PROVISION_BENCH_N` services (default 400).
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Effect, Layer, Logger, LogLevel, Redacted, Schedule, Schema, String as Str } from "effect"
+import { randomBytes, randomUUID } from "node:crypto"
+import * as ProvisioningLayer from "../packages/adapters/src/layers/ProvisioningLayer.js"
+import * as Migrations from "../packages/adapters/src/postgres/Migrations.js"
+import { freeradiusSchema } from "../packages/adapters/src/radius/FreeradiusSchema.js"
+import { RouterOsTestServer } from "../packages/adapters/test/support/RouterOsTestServer.js"
+import {
+  CreateService,
+  CreateTemplate,
+  type CustomerId,
+  EngineConfig,
+  IpAllocator,
+  ServiceCatalog,
+  ServiceProvisioning,
+  type ServiceId,
+  Worker,
+  WorkflowEngine
+} from "../packages/core/src/index.js"
+import { defaultSettings } from "../packages/core/src/workflows/Engine.js"
+
+const N = Number(process.env["PROVISION_BENCH_N"] ?? 400)
+const IP_N = 2_000
+const IP_CONCURRENCY = 32
+const WORKERS = 4
+const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127.0.0.1:5432/test"
+
+const rate = (n: number, ms: number) => (n / ms) * 1000
+
+const ipAllocRate = Effect.gen(function*() {
+  const ips = yield* IpAllocator
+  const pool = yield* ips.createPool({ name: "bench-ip", cidr: "10.120.0.0/20", quarantineSeconds: 0 })
+  const run = (n: number) =>
+    Effect.gen(function*() {
+      let next = 0
+      const loop: Effect.Effect<void> = Effect.suspend(() => {
+        const i = next++
+        if (i >= n) return Effect.void
+        return ips.allocate({ poolId: pool.id, serviceId: randomUUID() as ServiceId, customerId: "bench" as CustomerId }).pipe(
+          Effect.orDie,
+          Effect.zipRight(loop)
+        )
+      })
+      const start = performance.now()
+      yield* Effect.all(Array.from({ length: IP_CONCURRENCY }, () => loop), { concurrency: "unbounded", discard: true })
+      return performance.now() - start
+    })
+  yield* run(200) // warm-up
+  return rate(IP_N, yield* run(IP_N))
+})
+
+const provisionRate = Effect.gen(function*() {
+  const ips = yield* IpAllocator
+  const catalog = yield* ServiceCatalog
+  const provisioning = yield* ServiceProvisioning
+  const sql = yield* SqlClient.SqlClient
+  const pool = yield* ips.createPool({ name: "bench-svc", cidr: "10.130.0.0/20", quarantineSeconds: 0 })
+  const template = yield* catalog.create(Schema.decodeUnknownSync(CreateTemplate)({
+    serviceType: "INTERNET",
+    name: "bench-100",
+    displayName: "Bench 100",
+    tariffId: "tariff-bench",
+    internet: { downloadSpeedKbps: 100_000, uploadSpeedKbps: 20_000, ipPoolId: pool.id }
+  }))
+  const request = (i: number) =>
+    Schema.decodeUnknownSync(CreateService)({
+      customerId: `bench-${i}`,
+      templateId: template.id,
+      connectionType: "PPPOE",
+      pppoeUsername: `bench${i}@isp.net`,
+      pppoePassword: `pw-${i}`,
+      routerId: "bng-1"
+    })
+  const waitAll = (total: number) =>
+    Effect.gen(function*() {
+      for (;;) {
+        const [row] = yield* sql<{ active: number; failed: number }>`
+          SELECT count(*) FILTER (WHERE status = 'ACTIVE')::int AS active,
+                 count(*) FILTER (WHERE status = 'FAILED')::int AS failed
+          FROM customer_services`
+        if (row!.failed > 0) return yield* Effect.dieMessage(`${row!.failed} activations FAILED`)
+        if (row!.active >= total) return
+        yield* Effect.sleep("10 millis")
+      }
+    })
+  return yield* Effect.scoped(Effect.gen(function*() {
+    yield* Worker.startMany(WORKERS, { pollInterval: "10 millis", batchSize: 16, prefix: "bench" })
+    // Warm-up: connections to the router and the database, JIT.
+    yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => provisioning.provisionInternet(request(-1 - i)), { concurrency: 20 })
+    yield* waitAll(20)
+    const start = performance.now()
+    yield* Effect.forEach(Array.from({ length: N }, (_, i) => i), (i) => provisioning.provisionInternet(request(i)), {
+      concurrency: 50,
+      discard: true
+    })
+    yield* waitAll(N + 20)
+    return rate(N, performance.now() - start)
+  }))
+})
+
+const main = Effect.gen(function*() {
+  const admin = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 })
+  const database = `isp_bench_${randomBytes(5).toString("hex")}`
+  yield* Effect.acquireRelease(admin.unsafe(`CREATE DATABASE ${database}`), () =>
+    admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).pipe(Effect.ignore))
+  const url = new URL(adminUrl)
+  url.pathname = `/${database}`
+  const router = yield* Effect.acquireRelease(Effect.promise(() => RouterOsTestServer.start()), (s) => Effect.promise(() => s.stop()))
+
+  const Sql = PgClient.layer({
+    url: Redacted.make(url.toString()),
+    maxConnections: 20,
+    transformQueryNames: Str.camelToSnake,
+    transformResultNames: Str.snakeToCamel
+  })
+  const Db = Layer.effectDiscard(Effect.zipRight(Migrations.migrate(), freeradiusSchema)).pipe(Layer.provideMerge(Sql))
+  const App = ProvisioningLayer.layer({
+    radius: "sql",
+    routers: { "bng-1": { host: router.host, port: router.port, user: "admin", password: "secret", poolSize: 8 } },
+    nas: "simulated"
+  }).pipe(
+    Layer.provideMerge(Layer.succeed(EngineConfig, { ...defaultSettings, backoff: Schedule.spaced("50 millis") })),
+    Layer.provideMerge(Db),
+    Layer.provide(Reactivity.layer)
+  )
+  const [ip, provision] = yield* Effect.all([ipAllocRate, provisionRate]).pipe(Effect.provide(App))
+  const routerObjects = router.table("/queue/simple").length
+  if (routerObjects !== N + 20) return yield* Effect.dieMessage(`router holds ${routerObjects} queues, expected ${N + 20}`)
+  console.log(`bench provision: ${provision.toFixed(1)} activations/s`)
+  console.log(`bench provision-ip-alloc: ${Math.round(ip)} allocs/s`)
+  console.log(`ratio provision-vs-ip-alloc: ${(provision / ip).toFixed(3)}`)
+  void WorkflowEngine
+})
+
+Effect.runPromise(main.pipe(Effect.scoped, Effect.provide(Reactivity.layer), Logger.withMinimumLogLevel(LogLevel.Warning))).catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
