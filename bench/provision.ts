@@ -107,7 +107,18 @@ const provisionRate = Effect.gen(function*() {
       discard: true
     })
     yield* waitAll(N + 20)
-    return rate(N, performance.now() - start)
+    const elapsed = performance.now() - start
+    if (process.env["PROVISION_BENCH_STEPS"] !== undefined) {
+      // Where the time goes: mean wall time per step, and the wait between steps.
+      const rows = yield* sql<{ name: string; ms: number }>`
+        SELECT s->>'name' AS name,
+               avg(extract(epoch FROM ((s->>'finishedAt')::timestamptz - (s->>'startedAt')::timestamptz)) * 1000)::float AS ms
+        FROM provisioning_workflows, jsonb_array_elements(steps) s GROUP BY 1 ORDER BY 2 DESC`
+      const [total] = yield* sql<{ ms: number }>`
+        SELECT avg(extract(epoch FROM (finished_at - created_at)) * 1000)::float AS ms FROM provisioning_workflows`
+      console.error(rows.map((r) => `${r.name}: ${r.ms.toFixed(1)} ms`).join(", "), `| workflow: ${total!.ms.toFixed(0)} ms`)
+    }
+    return rate(N, elapsed)
   }))
 })
 

@@ -16,8 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Rec from "effect/Record"
 import { migrations as coreMigrations } from "./migrations/index.js"
-// TODO(freeradius): replace the stub below with: import { freeradiusSchema } from "../radius/FreeradiusSchema.js"
-const freeradiusSchema: Effect.Effect<void, SqlError, SqlClient.SqlClient> | undefined = undefined
+import { freeradiusSchema } from "../radius/FreeradiusSchema.js"
 
 /**
  * A record of migrations: keys `"<number>_<name>"`, values Effects needing only `SqlClient`.
@@ -83,12 +82,6 @@ export const migrate = Effect.fn("Migrations.migrate")(function*(
 ) {
   const ran = yield* migrateWith(coreMigrations, { table: coreTable })
   if (options.freeradius !== true) return ran
-  if (freeradiusSchema === undefined) {
-    return yield* new Migrator.MigrationError({
-      reason: "import-error",
-      message: "FreeRADIUS schema not available yet (packages/adapters/src/radius/FreeradiusSchema.ts)"
-    })
-  }
   const radius = yield* migrateWith({ "0001_freeradius_schema": freeradiusSchema }, { table: freeradiusTable })
   return [...ran, ...radius]
 })

@@ -15,8 +15,6 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Conflict, type PoolId, type ServiceId, uuidv7 } from "@isp-framework/core"
-// TODO(lead): once packages/core/src/index.ts has `export * from "./ip/index.js"`, import from "@isp-framework/core".
 import {
   AddressInUse,
   type AllocateRequest,
@@ -33,8 +31,12 @@ import {
   PoolOverlap,
   PoolSpace,
   PoolUtilisation,
-  type ReleaseTarget
-} from "../../../../core/src/ip/index.js"
+  type ReleaseTarget,
+  Conflict,
+  type PoolId,
+  type ServiceId,
+  uuidv7
+} from "@isp-framework/core"
 import { Chunk, DateTime, Deferred, Effect, Layer, Queue, Schema } from "effect"
 import { decodeRow, orDieSql } from "../internal/rows.js"
 
