@@ -7,7 +7,7 @@
  * workflow (database round trips for the workflow state, RADIUS rows and router commands).
  *
  * `npx tsx bench/provision.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; the
- * bench works in its own fresh database and drops it). `PROVISION_BENCH_N` services (default 400).
+ * bench works in its own fresh database and drops it). `PROVISION_BENCH_N` services (default 300).
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -27,12 +27,11 @@ import {
   ServiceCatalog,
   ServiceProvisioning,
   type ServiceId,
-  Worker,
-  WorkflowEngine
+  Worker
 } from "../packages/core/src/index.js"
 import { defaultSettings } from "../packages/core/src/workflows/Engine.js"
 
-const N = Number(process.env["PROVISION_BENCH_N"] ?? 400)
+const N = Number(process.env["PROVISION_BENCH_N"] ?? 300)
 const IP_N = 2_000
 const IP_CONCURRENCY = 32
 const WORKERS = 4
@@ -153,7 +152,6 @@ const main = Effect.gen(function*() {
   console.log(`bench provision: ${provision.toFixed(1)} activations/s`)
   console.log(`bench provision-ip-alloc: ${Math.round(ip)} allocs/s`)
   console.log(`ratio provision-vs-ip-alloc: ${(provision / ip).toFixed(3)}`)
-  void WorkflowEngine
 })
 
 Effect.runPromise(main.pipe(Effect.scoped, Effect.provide(Reactivity.layer), Logger.withMinimumLogLevel(LogLevel.Warning))).catch((e) => {

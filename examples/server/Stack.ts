@@ -4,48 +4,12 @@
  * side — simulated adapters that log what they would do, unless `ROUTEROS_*` / `RADIUS_*` point at
  * real ones.
  */
-import { SqlClient } from "@effect/sql"
-import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner } from "@isp-framework/core"
+import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, SimulatedNas, SimulatedRadius, SimulatedRouter, WorkflowEngine } from "@isp-framework/core"
 import { Config, Effect, Layer, Option } from "effect"
-import * as Database from "../../packages/adapters/src/postgres/Database.js"
-import * as Migrations from "../../packages/adapters/src/postgres/Migrations.js"
-import * as PgAlertRepository from "../../packages/adapters/src/postgres/PgAlertRepository.js"
-import * as PgServiceRepository from "../../packages/adapters/src/postgres/PgServiceRepository.js"
-import * as PgTemplateRepository from "../../packages/adapters/src/postgres/PgTemplateRepository.js"
-import * as PgTokenRepository from "../../packages/adapters/src/postgres/PgTokenRepository.js"
-import * as PgWorkflowRepository from "../../packages/adapters/src/postgres/PgWorkflowRepository.js"
-import * as PgIpAllocator from "../../packages/adapters/src/postgres/ip/PgIpAllocator.js"
-import * as NasSessionControlLive from "../../packages/adapters/src/radius/NasSessionControlLive.js"
-import * as SqlRadiusProvisioner from "../../packages/adapters/src/radius/SqlRadiusProvisioner.js"
-import * as RouterOsProvisioner from "../../packages/adapters/src/routeros/RouterOsProvisioner.js"
-import * as SimulatedNas from "../../packages/core/src/memory/SimulatedNas.js"
-import * as SimulatedRadius from "../../packages/core/src/memory/SimulatedRadius.js"
-import * as SimulatedRouter from "../../packages/core/src/memory/SimulatedRouter.js"
-import { Transactor } from "../../packages/core/src/ports/Transactor.js"
-import { ServiceCatalog } from "../../packages/core/src/services/ServiceCatalog.js"
-import { ServiceLifecycle } from "../../packages/core/src/services/ServiceLifecycle.js"
-import { ServiceProvisioning } from "../../packages/core/src/services/ServiceProvisioning.js"
-import { ServiceQuery } from "../../packages/core/src/services/ServiceQuery.js"
-import { WorkflowEngine } from "../../packages/core/src/workflows/Engine.js"
+import { Database, Migrations, NasSessionControlLive, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
 
-/** One SQL transaction per unit of work (nested calls join it). */
-export const SqlTransactor = Layer.effect(
-  Transactor,
-  Effect.map(SqlClient.SqlClient, (sql) => ({
-    withTransaction: (effect) => Effect.orDie(sql.withTransaction(effect)) as any
-  }))
-)
-
-/** Repositories and the IP allocator over `SqlClient`. */
-export const PgPorts = Layer.mergeAll(
-  PgTemplateRepository.layer,
-  PgServiceRepository.layer,
-  PgWorkflowRepository.layer,
-  PgAlertRepository.layer,
-  PgTokenRepository.layer,
-  PgIpAllocator.layer,
-  SqlTransactor
-)
+/** Repositories, tokens, the IP allocator and a SQL transactor, all over `SqlClient`. */
+export const PgPorts = PostgresLayer.layer
 
 /** The database from the environment, migrated. */
 export const DatabaseLive = Migrations.layer().pipe(Layer.provideMerge(Database.layerFromEnv))

@@ -19,12 +19,8 @@ import {
 } from "@isp-framework/core"
 import { Config, Effect, Layer, Logger, LogLevel, Option, Redacted, Schema } from "effect"
 import { createServer } from "node:http"
-import { IpAllocator } from "../../packages/core/src/ports/IpAllocator.js"
-import { ServiceCatalog } from "../../packages/core/src/services/ServiceCatalog.js"
-import { ServiceProvisioning } from "../../packages/core/src/services/ServiceProvisioning.js"
-import * as Worker from "../../packages/core/src/workflows/Worker.js"
-import * as HttpLayer from "../../packages/http/src/HttpLayer.js"
-import * as Security from "../../packages/http/src/Security.js"
+import { IpAllocator, ServiceCatalog, ServiceProvisioning, Worker } from "@isp-framework/core"
+import { HttpLayer, Security } from "@isp-framework/http"
 import { DatabaseLive, UseCasesLive } from "./Stack.js"
 
 const DEMO_CUSTOMER = "cust-1001" as CustomerId

@@ -28,6 +28,7 @@ export * from "./domain/Workflow.js"
 export * from "./domain/Alert.js"
 export * from "./ip/index.js"
 export * from "./domain/Usage.js"
+export * from "./domain/ApiToken.js"
 
 // Pure logic
 export * from "./usage/index.js"
@@ -42,6 +43,7 @@ export * from "./ports/ServiceRepository.js"
 export * from "./ports/WorkflowRepository.js"
 export * from "./ports/AlertRepository.js"
 export * from "./ports/Network.js"
+export * from "./ports/TokenRepository.js"
 export { Transactor }
 
 // Use-cases
@@ -61,6 +63,7 @@ export { EngineConfig, WorkflowEngine } from "./workflows/Engine.js"
 // In-memory adapters
 export * from "./memory/index.js"
 export { SimulatedNas, SimulatedRadius, SimulatedRouter }
+export * as MemoryTokenRepository from "./memory/MemoryTokenRepository.js"
 
 /** Time-ordered UUIDv7 generation, shared with adapters. */
 export { newId, uuidv7 } from "./internal/uuid.js"

@@ -28,6 +28,8 @@ export const make = Effect.gen(function*() {
       ? Effect.fail(
         isUniqueViolation(e as never, "customer_services_live_username_idx")
           ? new Conflict({ field: "pppoeUsername", value: service.pppoeUsername ?? "" })
+          : isUniqueViolation(e as never, "customer_services_pkey")
+          ? new Conflict({ field: "id", value: service.id })
           : new Conflict({ field: "serviceNumber", value: service.serviceNumber })
       )
       : Effect.fail(e)

@@ -31,7 +31,12 @@ export const make = Effect.gen(function*() {
     })).pipe(
       Effect.catchIf(
         (e) => e._tag === "SqlError" && isUniqueViolation(e),
-        () => Effect.fail(new Conflict({ field: "name", value: t.name }))
+        (e) =>
+          Effect.fail(
+            isUniqueViolation(e, "service_templates_pkey")
+              ? new Conflict({ field: "id", value: t.id })
+              : new Conflict({ field: "name", value: t.name })
+          )
       ),
       orDieSql
     )

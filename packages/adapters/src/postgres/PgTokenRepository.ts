@@ -4,8 +4,7 @@
 import { SqlClient } from "@effect/sql"
 import { Conflict } from "@isp-framework/core"
 // TODO(lead): import these from "@isp-framework/core" once its index exports ApiToken and TokenRepository.
-import { ApiToken, TokenNotFound } from "../../../core/src/domain/ApiToken.js"
-import { TokenRepository } from "../../../core/src/ports/TokenRepository.js"
+import { ApiToken, TokenNotFound, TokenRepository } from "@isp-framework/core"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { decodeRow, encodeRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
 

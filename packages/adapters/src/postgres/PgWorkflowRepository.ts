@@ -22,8 +22,13 @@ export const make = Effect.gen(function*() {
       sql`INSERT INTO provisioning_workflows ${sql.insert(encode(w))}`.pipe(
         Effect.asVoid,
         Effect.catchIf(
-          (e) => isUniqueViolation(e, "idempotency_key"),
-          () => Effect.fail(new Conflict({ field: "idempotencyKey", value: w.idempotencyKey ?? "" }))
+          (e) => isUniqueViolation(e),
+          (e) =>
+            Effect.fail(
+              isUniqueViolation(e, "provisioning_workflows_pkey")
+                ? new Conflict({ field: "id", value: w.id })
+                : new Conflict({ field: "idempotencyKey", value: w.idempotencyKey ?? "" })
+            )
         ),
         orDieSql
       ),
@@ -48,12 +53,12 @@ export const make = Effect.gen(function*() {
         const until = new Date(now.getTime() + leaseMillis)
         const rows = yield* sql`
           UPDATE provisioning_workflows
-          SET locked_by = ${workerId}, locked_until = ${until}, updated_at = ${now}
+          SET locked_by = ${workerId}, locked_until = ${until}
           WHERE id IN (
             SELECT id FROM provisioning_workflows
             WHERE status IN ('PENDING', 'RUNNING')
               AND next_run_at <= ${now}
-              AND (locked_until IS NULL OR locked_until < ${now})
+              AND (locked_until IS NULL OR locked_until <= ${now})
             ORDER BY next_run_at, id
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED
@@ -67,7 +72,7 @@ export const make = Effect.gen(function*() {
         const { id: _id, createdAt: _c, ...rest } = encode(w)
         const rows = yield* sql`
           UPDATE provisioning_workflows SET ${sql.update(rest)}
-          WHERE id = ${w.id} AND locked_by = ${workerId} AND locked_until >= ${now}
+          WHERE id = ${w.id} AND locked_by = ${workerId} AND locked_until > ${now}
           RETURNING id`
         if (rows.length === 0) return yield* Effect.fail(new LeaseLost({ workflowId: w.id, workerId }))
       }).pipe(orDieSql),

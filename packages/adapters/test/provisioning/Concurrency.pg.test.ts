@@ -4,7 +4,7 @@
  * router objects each; repeated idempotency keys create nothing new; the Reconciler finds no drift.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import { FilterDict, Reconciler, ServiceProvisioning, Worker, WorkflowRepository } from "@isp-framework/core"
 import { Effect, Option } from "effect"
 import { RouterOsTestServerTag } from "../support/RouterOsTestServer.js"
@@ -13,7 +13,7 @@ import { pppoeRequest, realPostgres, setupPlan, stack } from "./support.js"
 const N = 200
 
 describe.skipIf(!realPostgres)("provisioning under concurrency (real PostgreSQL)", () => {
-  it.layer(stack(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(stack(), { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect(`${N} concurrent provisionInternet calls + 4 workers`, () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

@@ -3,7 +3,7 @@
  * (queried with FreeRADIUS's own radclient), the RouterOS API test server driven by node-routeros,
  * and a UDP NAS answering CoA / Disconnect. Every step is re-run afterwards to prove it idempotent.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import { IpAllocator, ServiceProvisioning, ServiceRepository } from "@isp-framework/core"
 import { Effect, Option } from "effect"
 import * as FreeRadius from "../support/FreeRadius.js"
@@ -18,7 +18,7 @@ import {
   rerunSteps,
   routerRows,
   setupPlan,
-  stack
+  stackWithFreeRadius
 } from "./support.js"
 
 const authenticate = (username: string, password: string) =>
@@ -26,7 +26,7 @@ const authenticate = (username: string, password: string) =>
     server.radclient("auth", [["User-Name", username], ["User-Password", password]])).pipe(Effect.orDie)
 
 describe.skipIf(!realPostgres)("provisioning end to end (PostgreSQL + FreeRADIUS + RouterOS + NAS)", () => {
-  it.layer(stack({ freeradius: true }), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(stackWithFreeRadius(), { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("activate → Access-Accept with the IP and rate; FULL suspend → suspended profile; resume; terminate → Access-Reject", () =>
       Effect.gen(function*() {
         const { template } = yield* setupPlan({ cidr: "10.40.0.0/24" })

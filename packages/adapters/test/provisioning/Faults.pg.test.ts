@@ -3,7 +3,7 @@
  * no orphan RADIUS row, router object or IP — and the Reconciler reports no drift.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import {
   IpAllocator,
   ServiceProvisioning,
@@ -20,7 +20,7 @@ import { expectNoDrift, finish, pppoeRequest, radiusRowCounts, realPostgres, rou
 const LEASE = 1_500
 
 describe.skipIf(!realPostgres)("provisioning faults on the real edges", () => {
-  it.layer(stack({ settings: { leaseMillis: LEASE } }), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(stack({ settings: { leaseMillis: LEASE } }), { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("the router drops the connection mid-step: the step completes on a fresh connection, nothing duplicated", () =>
       Effect.gen(function*() {
         const { template } = yield* setupPlan({ cidr: "10.51.0.0/24" })

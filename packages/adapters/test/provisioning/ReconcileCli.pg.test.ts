@@ -3,7 +3,7 @@
  * FreeRADIUS rows is reported (exit 1) and `--repair` fixes it (exit 0).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import { ServiceProvisioning } from "@isp-framework/core"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
@@ -26,7 +26,7 @@ const run = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   })
 
 describe.skipIf(!realPostgres)("reconcile CLI", () => {
-  it.layer(stack(), { timeout: 120_000, excludeTestServices: true })((it) => {
+  layer(stack(), { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("reports drift with exit 1, repairs it with --repair", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient

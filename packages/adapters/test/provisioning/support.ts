@@ -84,15 +84,17 @@ const App = (settings: Partial<EngineSettings>) =>
     }).pipe(Layer.provideMerge(Layer.succeed(EngineConfig, { ...fastSettings, ...settings })))
   }))
 
-/**
- * Everything: database (+ FreeRADIUS tables), optionally a running FreeRADIUS, RouterOS test
- * server, NAS stub, and the provisioning services.
- */
-export const stack = (options: { readonly freeradius?: boolean; readonly settings?: Partial<EngineSettings> } = {}) => {
-  const base = Layer.mergeAll(Peers).pipe(Layer.provideMerge(Database({ freeradius: true })))
-  const withRadius = options.freeradius === true ? Layer.provideMerge(FreeRadiusLayer, base) : base
-  return App(options.settings ?? {}).pipe(Layer.provideMerge(withRadius))
-}
+/** Everything but FreeRADIUS: database (+ FreeRADIUS tables), RouterOS test server, NAS stub, services. */
+export const stack = (options: { readonly settings?: Partial<EngineSettings> } = {}) =>
+  App(options.settings ?? {}).pipe(Layer.provideMerge(Peers), Layer.provideMerge(Database({ freeradius: true })))
+
+/** {@link stack} plus a running FreeRADIUS reading the test database. */
+export const stackWithFreeRadius = (options: { readonly settings?: Partial<EngineSettings> } = {}) =>
+  App(options.settings ?? {}).pipe(
+    Layer.provideMerge(Peers),
+    Layer.provideMerge(FreeRadiusLayer),
+    Layer.provideMerge(Database({ freeradius: true }))
+  )
 
 /** An IPv4 pool and two INTERNET plans on it (10/2 Mbit/s with burst; 50/10). */
 export const setupPlan = (options: { readonly cidr: string }) =>

@@ -43,7 +43,7 @@ export const NewIpPool = Schema.Struct({
   dnsServers: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   excludedAddresses: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   excludedRanges: Schema.optionalWith(Schema.Array(AddressRange), { default: () => [] }),
-  /** IPv6 only: 48..128, default 64 for a delegating pool is not assumed; default 128 (single addresses). */
+  /** IPv6: 48..128, size of what one assignment gets (default 128: single addresses). IPv4: 32 or omitted. */
   delegatedPrefixLength: Schema.optionalWith(Schema.NullOr(Schema.Int), { default: () => null }),
   quarantineSeconds: Schema.optionalWith(Schema.NonNegativeInt, { default: () => 300 }),
   routerId: Schema.optionalWith(Schema.NullOr(RouterId), { default: () => null }),

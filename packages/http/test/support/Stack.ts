@@ -4,24 +4,10 @@
  */
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { BillingHooksNoop, CreateTemplate, type CustomerId, InternetSpec, type ServiceTemplate, TariffId } from "@isp-framework/core"
-import { IpAllocator } from "../../../core/src/ports/IpAllocator.js"
+import { BillingHooksNoop, CreateTemplate, type CustomerId, InternetSpec, IpAllocator, MemoryIpAllocator, MemoryRepositoriesLayer, MemoryTokenRepository, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, type ServiceTemplate, SimulatedNas, SimulatedRadius, SimulatedRouter, TariffId, Transactor, WorkflowEngine } from "@isp-framework/core"
+import { HttpLayer, Security } from "@isp-framework/http"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
-import { MemoryRepositoriesLayer } from "../../../core/src/memory/index.js"
-import * as MemoryIpAllocator from "../../../core/src/memory/MemoryIpAllocator.js"
-import * as MemoryTokenRepository from "../../../core/src/memory/MemoryTokenRepository.js"
-import * as SimulatedNas from "../../../core/src/memory/SimulatedNas.js"
-import * as SimulatedRadius from "../../../core/src/memory/SimulatedRadius.js"
-import * as SimulatedRouter from "../../../core/src/memory/SimulatedRouter.js"
-import * as Transactor from "../../../core/src/ports/Transactor.js"
-import { ServiceCatalog } from "../../../core/src/services/ServiceCatalog.js"
-import { ServiceLifecycle } from "../../../core/src/services/ServiceLifecycle.js"
-import { ServiceProvisioning } from "../../../core/src/services/ServiceProvisioning.js"
-import { ServiceQuery } from "../../../core/src/services/ServiceQuery.js"
-import { WorkflowEngine } from "../../../core/src/workflows/Engine.js"
-import * as HttpLayer from "../../src/HttpLayer.js"
-import * as Security from "../../src/Security.js"
 
 /** The use-cases and the engine on top of whatever ports are provided. */
 export const UseCases = Layer.mergeAll(

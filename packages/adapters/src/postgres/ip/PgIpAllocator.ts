@@ -42,8 +42,8 @@ import { decodeRow, orDieSql } from "../internal/rows.js"
 
 /** Slots materialised per block. */
 export const BLOCK_SIZE = 256
-/** Most allocations claimed by one statement (also bounds the work one transaction holds locks for). */
-const MAX_BATCH = 32
+/** Most allocations claimed by one statement: 16 measured better than 32 (two batches run in parallel). */
+const MAX_BATCH = 16
 /** Batches in flight at once per instance (keeps several connections busy; PostgreSQL groups the commits). */
 const BATCH_WORKERS = 4
 
@@ -70,7 +70,27 @@ type EnsureOutcome = "missing" | "busy" | "hasFree" | "added" | "none"
  */
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const decodeAssignment = decodeRow(IpAssignment)
+  // Hot path (every allocation): build the model straight from the typed row instead of running the
+  // Schema decoder; the columns are NOT NULL / typed by the migration, so validation adds nothing.
+  const utc = (value: unknown) => (value === null || value === undefined ? null : DateTime.unsafeMake(value as Date))
+  const decodeAssignment = (row: Record<string, unknown>): IpAssignment =>
+    IpAssignment.make({
+      id: row["id"] as IpAssignment["id"],
+      serviceId: row["serviceId"] as IpAssignment["serviceId"],
+      customerId: row["customerId"] as IpAssignment["customerId"],
+      poolId: row["poolId"] as IpAssignment["poolId"],
+      address: row["address"] as string,
+      family: Number(row["family"]) as IpAssignment["family"],
+      assignmentType: row["assignmentType"] as IpAssignment["assignmentType"],
+      bindingType: row["bindingType"] as IpAssignment["bindingType"],
+      macAddress: (row["macAddress"] ?? null) as string | null,
+      username: (row["username"] ?? null) as string | null,
+      gateway: (row["gateway"] ?? null) as string | null,
+      dnsServers: (row["dnsServers"] ?? []) as ReadonlyArray<string>,
+      assignedAt: utc(row["assignedAt"])!,
+      releasedAt: utc(row["releasedAt"]),
+      quarantineUntil: utc(row["quarantineUntil"])
+    }, true)
   const decodePool = decodeRow(IpPool)
   const encodePool = Schema.encodeSync(IpPool)
   // Pools are immutable once created, so a per-instance cache is always right.
@@ -210,19 +230,16 @@ export const make = Effect.gen(function*() {
           return "none" as const
         }
         const slots = PoolSpace.blockSlots(space, block, BLOCK_SIZE)
-        yield* sql`INSERT INTO ip_pool_free ${
-          sql.insert(slots.map((slot) => ({
-            poolId,
-            slot: slot.toString(),
-            address: PoolSpace.formatSlot(space, slot),
-            availableAt: "-infinity"
-          })))
-        } ON CONFLICT DO NOTHING`
-        // Slots taken statically before their block existed stay taken.
+        // Two array parameters (addresses and slot numbers contain no quotes, commas or braces), and
+        // slots already held statically (taken before their block existed) are left out.
         yield* sql`
-          DELETE FROM ip_pool_free f USING ip_assignments a
-          WHERE f.pool_id = ${poolId} AND a.pool_id = ${poolId} AND a.released_at IS NULL AND a.slot = f.slot
-            AND f.slot BETWEEN ${slots[0]!.toString()} AND ${slots[slots.length - 1]!.toString()}`
+          INSERT INTO ip_pool_free (pool_id, slot, address, available_at)
+          SELECT ${poolId}, u.slot, u.address, '-infinity'
+          FROM unnest(${`{${slots.join(",")}}`}::numeric[], ${`{${slots.map((slot) => PoolSpace.formatSlot(space, slot)).join(",")}}`}::text[])
+            AS u(slot, address)
+          WHERE NOT EXISTS (
+            SELECT 1 FROM ip_assignments a WHERE a.slot = u.slot AND a.pool_id = ${poolId} AND a.released_at IS NULL)
+          ON CONFLICT DO NOTHING`
         next = block + 1n
         yield* sql`UPDATE ip_pool_cursors SET next_block = ${next.toString()} WHERE pool_id = ${poolId}`
         topUpFrom.set(poolId, block * BigInt(BLOCK_SIZE) + BigInt(BLOCK_SIZE / 2))

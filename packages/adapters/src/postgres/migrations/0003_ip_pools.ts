@@ -99,23 +99,31 @@ export default Effect.gen(function*() {
     ) RETURNS SETOF ip_assignments
     LANGUAGE plpgsql AS $$
     DECLARE
+      v_prev numeric;
       v_slot numeric;
       v_address text;
     BEGIN
       RETURN QUERY SELECT * FROM ip_assignments a
         WHERE a.service_id = p_service AND a.pool_id = p_pool AND a.released_at IS NULL;
       IF FOUND THEN RETURN; END IF;
+      -- Sticky: two separately planned look-ups (an OR over two partial indexes plans badly when generic).
       IF p_sticky THEN
-        DELETE FROM ip_pool_free f
-        WHERE f.pool_id = p_pool AND f.slot = (
-          SELECT s.slot FROM ip_pool_free s
-          WHERE s.pool_id = p_pool AND s.slot = (
-            SELECT a.slot FROM ip_assignments a
-            WHERE a.pool_id = p_pool AND a.released_at IS NOT NULL
-              AND (a.service_id = p_service OR a.mac_address = p_mac)
-            ORDER BY a.released_at DESC LIMIT 1)
-          FOR UPDATE SKIP LOCKED)
-        RETURNING f.slot, f.address INTO v_slot, v_address;
+        IF p_mac IS NULL THEN
+          SELECT a.slot INTO v_prev FROM ip_assignments a
+          WHERE a.pool_id = p_pool AND a.service_id = p_service AND a.released_at IS NOT NULL
+          ORDER BY a.released_at DESC LIMIT 1;
+        ELSE
+          SELECT a.slot INTO v_prev FROM ip_assignments a
+          WHERE a.pool_id = p_pool AND a.released_at IS NOT NULL
+            AND (a.service_id = p_service OR a.mac_address = p_mac)
+          ORDER BY a.released_at DESC LIMIT 1;
+        END IF;
+        IF v_prev IS NOT NULL THEN
+          DELETE FROM ip_pool_free f
+          WHERE f.pool_id = p_pool AND f.slot = (
+            SELECT s.slot FROM ip_pool_free s WHERE s.pool_id = p_pool AND s.slot = v_prev FOR UPDATE SKIP LOCKED)
+          RETURNING f.slot, f.address INTO v_slot, v_address;
+        END IF;
       END IF;
       IF v_slot IS NULL AND NOT p_wait THEN
         DELETE FROM ip_pool_free f

@@ -1,0 +1,61 @@
+/**
+ * Usage tracking: accounting sessions (one row per unique session id, the fold's state), usage
+ * buckets (HOUR / DAY / PERIOD per service) and the radacct importer's watermarks.
+ *
+ * - `accounting_sessions.segments` NULL marks a placeholder row: the ingest inserts placeholders for
+ *   new session ids first (ON CONFLICT DO NOTHING), then locks every session of the batch with
+ *   `SELECT … FOR UPDATE`, so two app instances folding the same retransmit serialise on the row.
+ * - Byte counts are numeric(20, 0): 64-bit unsigned counters do not fit bigint.
+ * - No foreign keys to customer_services: the ingest must not take KEY SHARE locks on hot service rows.
+ */
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+export default Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    CREATE TABLE accounting_sessions (
+      session_id text COLLATE "C" PRIMARY KEY,
+      acct_session_id text COLLATE "C",
+      service_id text COLLATE "C",
+      customer_id text COLLATE "C",
+      user_name text COLLATE "C",
+      nas_ip_address text COLLATE "C",
+      nas_identifier text COLLATE "C",
+      framed_ip_address text COLLATE "C",
+      calling_station_id text COLLATE "C",
+      started_at timestamptz,
+      last_update_at timestamptz,
+      stopped_at timestamptz,
+      input_bytes numeric(20, 0) NOT NULL DEFAULT 0,
+      output_bytes numeric(20, 0) NOT NULL DEFAULT 0,
+      session_seconds bigint NOT NULL DEFAULT 0,
+      status text COLLATE "C",
+      close_reason text,
+      close_source text COLLATE "C",
+      segments jsonb
+    )`
+  yield* sql`CREATE INDEX accounting_sessions_service_idx ON accounting_sessions (service_id, last_update_at DESC)`
+  yield* sql`CREATE INDEX accounting_sessions_open_idx ON accounting_sessions (last_update_at) WHERE status = 'OPEN'`
+  yield* sql`
+    CREATE INDEX accounting_sessions_open_nas_idx ON accounting_sessions (nas_ip_address, nas_identifier)
+    WHERE status = 'OPEN'`
+  yield* sql`
+    CREATE TABLE usage_buckets (
+      service_id text COLLATE "C" NOT NULL,
+      granularity text COLLATE "C" NOT NULL CHECK (granularity IN ('HOUR', 'DAY', 'PERIOD')),
+      period_start timestamptz NOT NULL,
+      period_end timestamptz NOT NULL,
+      bytes_in numeric(24, 0) NOT NULL,
+      bytes_out numeric(24, 0) NOT NULL,
+      session_seconds bigint NOT NULL,
+      PRIMARY KEY (service_id, granularity, period_start)
+    )`
+  yield* sql`CREATE INDEX usage_buckets_period_idx ON usage_buckets (granularity, period_start, service_id)`
+  yield* sql`
+    CREATE TABLE radacct_import_watermarks (
+      name text COLLATE "C" PRIMARY KEY,
+      last_radacct_id bigint NOT NULL,
+      last_update_time timestamptz
+    )`
+})

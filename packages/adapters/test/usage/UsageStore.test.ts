@@ -1,0 +1,198 @@
+/**
+ * The usage store contract on memory, PGlite and (when available) real PostgreSQL: any
+ * interleaving, duplication or reordering of a session's packets gives the usage of the in-order
+ * delivery, and concurrent ingesters of the same retransmits never double count.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
+import * as fc from "fast-check"
+import { BillingCycle, makeAccountingRecord, type ServiceId } from "@isp-framework/core"
+import type { AccountingRecord } from "../../../core/src/domain/Usage.js"
+import * as MemoryUsageStore from "../../../core/src/memory/MemoryUsageStore.js"
+import { type IngestItem, UsageStore } from "../../../core/src/ports/UsageStore.js"
+import * as PgUsageStore from "../../src/postgres/usage/PgUsageStore.js"
+import * as TestDatabase from "../support/TestDatabase.js"
+
+const cycle = Schema.decodeUnknownSync(BillingCycle)({ timeZone: "Europe/Berlin", period: "MONTHLY", anchorDate: "2026-01-15" })
+const T0 = Date.parse("2026-03-10T10:00:00Z")
+const GW = 4_294_967_296
+
+let counter = 0
+const newServiceId = () => `0190${(++counter).toString(16).padStart(4, "0")}-0000-7000-8000-${Math.random().toString(16).slice(2, 14).padEnd(12, "0")}` as ServiceId
+
+/** A session's packets in order: Start, interims with growing 64-bit counters, Stop. */
+const sessionPackets = (sessionId: string, steps: ReadonlyArray<readonly [number, number]>, stop: boolean): Array<AccountingRecord> => {
+  const out: Array<AccountingRecord> = []
+  const mk = (statusType: "Start" | "Interim-Update" | "Stop", t: number, inB: number, outB: number) =>
+    makeAccountingRecord({
+      statusType,
+      acctSessionId: sessionId,
+      acctUniqueSessionId: sessionId,
+      userName: "u",
+      nasIpAddress: "192.0.2.1",
+      inputOctets: inB % GW,
+      inputGigawords: Math.floor(inB / GW),
+      outputOctets: outB % GW,
+      outputGigawords: Math.floor(outB / GW),
+      sessionTime: t,
+      eventTime: DateTime.unsafeMake(T0 + t * 1000) as DateTime.Utc
+    })
+  out.push(mk("Start", 0, 0, 0))
+  let inB = 0
+  let outB = 0
+  let t = 0
+  for (const [dIn, dOut] of steps) {
+    inB += dIn
+    outB += dOut
+    t += 300
+    out.push(mk("Interim-Update", t, inB, outB))
+  }
+  if (stop) out.push(mk("Stop", t + 10, inB, outB))
+  return out
+}
+
+const items = (records: ReadonlyArray<AccountingRecord>, serviceId: ServiceId): Array<IngestItem> =>
+  records.map((record) => ({ record, serviceId, customerId: "cust-1", cycle }))
+
+const totalsOf = (serviceId: ServiceId) =>
+  Effect.gen(function*() {
+    const store = yield* UsageStore
+    const from = DateTime.unsafeMake(T0 - 86_400_000 * 60) as DateTime.Utc
+    const to = DateTime.unsafeMake(T0 + 86_400_000 * 60) as DateTime.Utc
+    const sum = (bs: ReadonlyArray<{ bytesIn: bigint; bytesOut: bigint; sessionSeconds: number }>) =>
+      bs.reduce((a, b) => [a[0] + b.bytesIn, a[1] + b.bytesOut, a[2] + b.sessionSeconds] as const, [0n, 0n, 0] as const)
+    return {
+      hour: sum(yield* store.buckets(serviceId, "HOUR", from, to)),
+      day: sum(yield* store.buckets(serviceId, "DAY", from, to)),
+      period: sum(yield* store.buckets(serviceId, "PERIOD", from, to))
+    }
+  })
+
+const stepsArb = fc.array(fc.tuple(fc.integer({ min: 0, max: 3 * GW }), fc.integer({ min: 0, max: 3 * GW })), { minLength: 1, maxLength: 6 })
+
+/** Shuffled, duplicated packets, cut into random batches. */
+const deliveryArb = (n: number) =>
+  fc.record({
+    order: fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+    dups: fc.array(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }),
+    cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 8 })
+  })
+
+const contract = (name: string, storeLayer: Layer.Layer<UsageStore>) =>
+  it.layer(storeLayer, { timeout: 120_000 })(name, (it) => {
+    it.effect("a session past 4 GB with retransmits: totals = last counters, buckets agree", () =>
+      Effect.gen(function*() {
+        const store = yield* UsageStore
+        const sid = newServiceId()
+        const pkts = sessionPackets(`s-${sid}`, [[5 * GW, GW + 7], [GW, 3]], true)
+        yield* store.ingest(items([...pkts, pkts[1]!, pkts[2]!], sid))
+        yield* store.ingest(items([pkts[1]!], sid))
+        const session = Option.getOrThrow(yield* store.session(`s-${sid}`))
+        expect(session.inputBytes).toBe(6n * BigInt(GW))
+        expect(session.outputBytes).toBe(BigInt(GW) + 10n)
+        expect(session.status).toBe("CLOSED")
+        const t = yield* totalsOf(sid)
+        expect(t.period[0]).toBe(6n * BigInt(GW))
+        expect(t.day).toEqual(t.period)
+        expect(t.hour).toEqual(t.period)
+      }))
+
+    it.effect("Accounting-On closes the NAS's open sessions; stale sessions close", () =>
+      Effect.gen(function*() {
+        const store = yield* UsageStore
+        const sid = newServiceId()
+        const nas = `198.51.${counter % 250}.${Math.floor(Math.random() * 250)}`
+        const pkts = sessionPackets(`n-${sid}`, [[100, 200]], false).map((r) => makeAccountingRecord({ ...r, nasIpAddress: nas }))
+        yield* store.ingest(items(pkts, sid))
+        const on = makeAccountingRecord({
+          statusType: "Accounting-On", acctSessionId: "", nasIpAddress: nas,
+          eventTime: DateTime.unsafeMake(T0 + 3_600_000) as DateTime.Utc
+        })
+        const r = yield* store.ingest([{ record: on, serviceId: null, cycle }])
+        expect(r.closedByNas).toBe(1)
+        const s = Option.getOrThrow(yield* store.session(`n-${sid}`))
+        expect([s.status, s.closeSource, s.closeReason]).toEqual(["CLOSED", "NAS_RESTART", "NAS-Reboot"])
+        expect(s.inputBytes).toBe(100n)
+      }))
+
+    it.effect("property: any order, duplication and batching gives the in-order usage", () =>
+      Effect.gen(function*() {
+        const ctx = yield* Effect.context<UsageStore>()
+        const run = <A>(e: Effect.Effect<A, never, UsageStore>) => Effect.runPromise(Effect.provide(e, ctx))
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(stepsArb, fc.boolean(), fc.nat(), async (steps, stop, seed) => {
+              const ref = newServiceId()
+              const test = newServiceId()
+              const base = sessionPackets("x", steps, stop)
+              const delivery = fc.sample(deliveryArb(base.length), { numRuns: 1, seed })[0]!
+              await run(Effect.flatMap(UsageStore, (s) =>
+                s.ingest(items(sessionPackets(`r-${ref}`, steps, stop), ref))))
+              const pkts = sessionPackets(`t-${test}`, steps, stop)
+              const seq = [...delivery.order, ...delivery.dups].map((i) => pkts[i]!)
+              let at = 0
+              for (const cut of [...delivery.cuts, seq.length]) {
+                if (at >= seq.length) break
+                await run(Effect.flatMap(UsageStore, (s) => s.ingest(items(seq.slice(at, at + cut), test))))
+                at += cut
+              }
+              const a = await run(Effect.flatMap(UsageStore, (s) => s.session(`r-${ref}`)))
+              const b = await run(Effect.flatMap(UsageStore, (s) => s.session(`t-${test}`)))
+              const sa = Option.getOrThrow(a)
+              const sb = Option.getOrThrow(b)
+              expect([sb.inputBytes, sb.outputBytes, sb.sessionSeconds, sb.status]).toEqual([
+                sa.inputBytes, sa.outputBytes, sa.sessionSeconds, sa.status
+              ])
+              const ta = await run(totalsOf(ref))
+              const tb = await run(totalsOf(test))
+              expect(tb.period).toEqual(ta.period)
+              expect(tb.day).toEqual(ta.day)
+              expect(tb.period[0]).toBe(sa.inputBytes)
+            }),
+            { numRuns: 25 }
+          )
+        )
+      }))
+
+    it.effect("usage totals stream for billing", () =>
+      Effect.gen(function*() {
+        const store = yield* UsageStore
+        const sid = newServiceId()
+        yield* store.ingest(items(sessionPackets(`b-${sid}`, [[10, 20]], true), sid))
+        const rows = yield* Stream.runCollect(store.totals("DAY",
+          DateTime.unsafeMake(T0 - 86_400_000) as DateTime.Utc, DateTime.unsafeMake(T0 + 86_400_000) as DateTime.Utc))
+        const mine = [...rows].find((r) => r.serviceId === sid)
+        expect(mine).toMatchObject({ bytesIn: 10n, bytesOut: 20n })
+      }))
+  })
+
+contract("MemoryUsageStore", MemoryUsageStore.layer)
+contract("PgUsageStore on PGlite", PgUsageStore.layer().pipe(Layer.provide(TestDatabase.layerPglite())))
+
+describe.runIf(TestDatabase.realPostgresAvailable())("PgUsageStore on PostgreSQL", () => {
+  contract("contract", PgUsageStore.layer().pipe(Layer.provide(TestDatabase.layerPg())))
+
+  it.layer(Layer.mergeAll(PgUsageStore.layer()).pipe(Layer.provideMerge(TestDatabase.layerPg())), { timeout: 120_000 })(
+    "concurrency",
+    (it) => {
+      it.effect("8 concurrent ingesters of the same retransmits (different orders) count each byte once", () =>
+        Effect.gen(function*() {
+          const store = yield* UsageStore
+          const sql = yield* SqlClient.SqlClient
+          const services = Array.from({ length: 20 }, () => newServiceId())
+          const all = services.flatMap((sid) => items(sessionPackets(`c-${sid}`, [[GW + 1, 5], [7, GW * 2], [3, 3]], true), sid))
+          const shuffled = (seed: number) => [...all].sort((a, b) => ((a.record.eventTime.epochMillis * 7 + seed * 13 + a.record.acctUniqueSessionId.length) % 97) - ((b.record.eventTime.epochMillis * 7 + seed * 13) % 97))
+          yield* Effect.all(Array.from({ length: 8 }, (_, k) => store.ingest(k % 2 === 0 ? all : shuffled(k).reverse())), { concurrency: "unbounded" })
+          for (const sid of services) {
+            const s = Option.getOrThrow(yield* store.session(`c-${sid}`))
+            expect(s.inputBytes).toBe(BigInt(GW) + 11n)
+            const t = yield* totalsOf(sid)
+            expect(t.period).toEqual([BigInt(GW) + 11n, 2n * BigInt(GW) + 8n, 910])
+          }
+          const [row] = yield* sql`SELECT count(*)::int AS n FROM accounting_sessions WHERE session_id LIKE 'c-%'`
+          expect(row!.n).toBe(20)
+        }))
+    }
+  )
+})

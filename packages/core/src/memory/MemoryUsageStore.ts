@@ -1,0 +1,252 @@
+/**
+ * In-memory usage tracking: {@link UsageStore}, {@link FramedIpLookup} and {@link PrepaidBalances}.
+ * Also home of {@link foldBatch}, the per-batch fold every store runs (the SQL store runs it on the
+ * rows it locked), so the memory and Postgres stores cannot count differently.
+ *
+ * @since 0.1.0
+ */
+import { DateTime, Effect, Either, Layer, Option, Ref, Stream } from "effect"
+import type { ServiceId } from "../domain/Ids.js"
+import type { AccountingRecord, AccountingSession, UsageBucket, UsageDelta, UsageGranularity } from "../domain/Usage.js"
+import { UsageBucket as UsageBucketClass } from "../domain/Usage.js"
+import * as Periods from "../usage/Periods.js"
+import * as SessionFold from "../usage/SessionFold.js"
+import {
+  FramedIpLookup,
+  type IngestItem,
+  type IngestResult,
+  type PrepaidAccount,
+  PrepaidBalances,
+  type ServiceTotals,
+  UsageStore
+} from "../ports/UsageStore.js"
+
+/** An addition to one bucket, aggregated over a batch. */
+export interface BucketAdd {
+  readonly key: string
+  readonly serviceId: ServiceId
+  readonly granularity: UsageGranularity
+  readonly periodStart: DateTime.Utc
+  readonly periodEnd: DateTime.Utc
+  bytesIn: bigint
+  bytesOut: bigint
+  sessionSeconds: number
+}
+
+/** The outcome of {@link foldBatch}: what a store must write. */
+export interface BatchFold {
+  /** Sessions whose state changed (new or updated), by session id. */
+  readonly changed: ReadonlyMap<string, AccountingSession>
+  readonly deltas: ReadonlyArray<UsageDelta>
+  /** Bucket additions, one per bucket key. */
+  readonly buckets: ReadonlyArray<BucketAdd>
+  /** Accounting-On/Off records, to apply after the session records. */
+  readonly nasEvents: ReadonlyArray<AccountingRecord>
+  readonly records: number
+}
+
+/** The session ids of a batch's session records (NAS events excluded), de-duplicated. */
+export const sessionIdsOf = (batch: ReadonlyArray<IngestItem>): ReadonlyArray<string> => {
+  const ids = new Set<string>()
+  for (const item of batch) {
+    const t = item.record.statusType
+    if (t !== "Accounting-On" && t !== "Accounting-Off") ids.add(item.record.acctUniqueSessionId)
+  }
+  return [...ids]
+}
+
+/**
+ * Folds a batch into the given current sessions (pure). Records fold in batch order; the result
+ * does not depend on it (see docs/usage-model.md), only the split across buckets may.
+ */
+export const foldBatch = (
+  current: ReadonlyMap<string, AccountingSession>,
+  batch: ReadonlyArray<IngestItem>,
+  toleranceSeconds?: number
+): BatchFold => {
+  const state = new Map(current)
+  const changed = new Map<string, AccountingSession>()
+  const deltas: Array<UsageDelta> = []
+  const buckets = new Map<string, BucketAdd>()
+  const nasEvents: Array<AccountingRecord> = []
+  let records = 0
+  for (const item of batch) {
+    const r = item.record
+    if (r.statusType === "Accounting-On" || r.statusType === "Accounting-Off") {
+      nasEvents.push(r)
+      continue
+    }
+    const before = state.get(r.acctUniqueSessionId)
+    const res = SessionFold.applyRecord(before, r, { serviceId: item.serviceId, toleranceSeconds })
+    if (Either.isLeft(res)) continue
+    records++
+    const { delta, session } = res.right
+    if (session !== before) {
+      state.set(session.sessionId, session)
+      changed.set(session.sessionId, session)
+    }
+    if (delta.isZero) continue
+    deltas.push(delta)
+    if (delta.serviceId === null) continue
+    for (const g of Periods.granularities) {
+      const b = Periods.bucketOf(g, delta.at, item.cycle)
+      const key = Periods.bucketKey(delta.serviceId, g, b.start)
+      const cur = buckets.get(key)
+      if (cur === undefined) {
+        buckets.set(key, {
+          key,
+          serviceId: delta.serviceId,
+          granularity: g,
+          periodStart: b.start,
+          periodEnd: b.end,
+          bytesIn: delta.bytesIn,
+          bytesOut: delta.bytesOut,
+          sessionSeconds: delta.sessionSeconds
+        })
+      } else {
+        cur.bytesIn += delta.bytesIn
+        cur.bytesOut += delta.bytesOut
+        cur.sessionSeconds += delta.sessionSeconds
+      }
+    }
+  }
+  return { changed, deltas, buckets: [...buckets.values()], nasEvents, records }
+}
+
+/** The services a fold touched. */
+export const affectedServicesOf = (deltas: ReadonlyArray<UsageDelta>): ReadonlyArray<ServiceId> => {
+  const s = new Set<ServiceId>()
+  for (const d of deltas) if (d.serviceId !== null) s.add(d.serviceId)
+  return [...s]
+}
+
+interface State {
+  readonly sessions: Map<string, AccountingSession>
+  readonly buckets: Map<string, UsageBucket>
+}
+
+/** Options of the memory store. */
+export interface Options {
+  readonly toleranceSeconds?: number | undefined
+}
+
+/** A fresh in-memory {@link UsageStore}. Batches are applied one at a time (a one-permit lock). */
+export const make = (options: Options = {}): Effect.Effect<UsageStore> =>
+  Effect.gen(function*() {
+    const state: State = { sessions: new Map(), buckets: new Map() }
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const ingest = (batch: ReadonlyArray<IngestItem>): Effect.Effect<IngestResult> =>
+      lock.withPermits(1)(Effect.sync(() => {
+        const fold = foldBatch(state.sessions, batch, options.toleranceSeconds)
+        for (const [id, s] of fold.changed) state.sessions.set(id, s)
+        for (const add of fold.buckets) {
+          const cur = state.buckets.get(add.key)
+          state.buckets.set(
+            add.key,
+            new UsageBucketClass({
+              serviceId: add.serviceId,
+              granularity: add.granularity,
+              periodStart: add.periodStart,
+              periodEnd: add.periodEnd,
+              bytesIn: (cur?.bytesIn ?? 0n) + add.bytesIn,
+              bytesOut: (cur?.bytesOut ?? 0n) + add.bytesOut,
+              sessionSeconds: (cur?.sessionSeconds ?? 0) + add.sessionSeconds
+            })
+          )
+        }
+        let closedByNas = 0
+        for (const ev of fold.nasEvents) {
+          for (const s of SessionFold.applyNasEvent(state.sessions.values(), ev)) {
+            state.sessions.set(s.sessionId, s)
+            closedByNas++
+          }
+        }
+        return { records: fold.records, deltas: fold.deltas, closedByNas, affectedServices: affectedServicesOf(fold.deltas) }
+      }))
+
+    const inRange = (b: UsageBucket, from: DateTime.Utc, to: DateTime.Utc) =>
+      b.periodStart.epochMillis >= from.epochMillis && b.periodStart.epochMillis < to.epochMillis
+
+    return UsageStore.of({
+      ingest,
+      closeStale: (now, intervalSeconds, n) =>
+        lock.withPermits(1)(Effect.sync(() => {
+          const closed = SessionFold.closeStale(state.sessions.values(), now, intervalSeconds, n)
+          for (const s of closed) state.sessions.set(s.sessionId, s)
+          return closed
+        })),
+      buckets: (serviceId, granularity, from, to) =>
+        Effect.sync(() =>
+          [...state.buckets.values()]
+            .filter((b) => b.serviceId === serviceId && b.granularity === granularity && inRange(b, from, to))
+            .sort((a, b) => a.periodStart.epochMillis - b.periodStart.epochMillis)
+        ),
+      session: (id) => Effect.sync(() => Option.fromNullable(state.sessions.get(id))),
+      sessions: (q) =>
+        Effect.sync(() =>
+          [...state.sessions.values()]
+            .filter((s) =>
+              (q.serviceId === undefined || s.serviceId === q.serviceId) &&
+              (q.status === undefined || s.status === q.status) &&
+              (q.updatedSince === undefined || s.lastUpdateAt.epochMillis >= q.updatedSince.epochMillis)
+            )
+            .sort((a, b) => b.lastUpdateAt.epochMillis - a.lastUpdateAt.epochMillis)
+            .slice(0, q.limit ?? 1000)
+        ),
+      totals: (granularity, from, to) =>
+        Stream.suspend(() => {
+          const sums = new Map<ServiceId, { bytesIn: bigint; bytesOut: bigint; sessionSeconds: number }>()
+          for (const b of state.buckets.values()) {
+            if (b.granularity !== granularity || !inRange(b, from, to)) continue
+            const cur = sums.get(b.serviceId) ?? { bytesIn: 0n, bytesOut: 0n, sessionSeconds: 0 }
+            sums.set(b.serviceId, {
+              bytesIn: cur.bytesIn + b.bytesIn,
+              bytesOut: cur.bytesOut + b.bytesOut,
+              sessionSeconds: cur.sessionSeconds + b.sessionSeconds
+            })
+          }
+          const rows: Array<ServiceTotals> = [...sums.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([serviceId, t]) => ({ serviceId, ...t }))
+          return Stream.fromIterable(rows)
+        })
+    })
+  })
+
+/** An empty in-memory usage store. */
+export const layer: Layer.Layer<UsageStore> = Layer.effect(UsageStore, make())
+
+/** A {@link FramedIpLookup} over a mutable map (register addresses with {@link MemoryFramedIps}). */
+export class MemoryFramedIps extends Effect.Service<MemoryFramedIps>()("@isp-framework/core/MemoryFramedIps", {
+  effect: Effect.map(Ref.make(new Map<string, ServiceId>()), (ref) => ({
+    register: (address: string, serviceId: ServiceId) => Ref.update(ref, (m) => new Map(m).set(address, serviceId)),
+    unregister: (address: string) =>
+      Ref.update(ref, (m) => {
+        const n = new Map(m)
+        n.delete(address)
+        return n
+      }),
+    byAddress: (address: string) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(address)))
+  }))
+}) {}
+
+/** {@link FramedIpLookup} backed by {@link MemoryFramedIps} (both provided). */
+export const framedIpLayer: Layer.Layer<FramedIpLookup | MemoryFramedIps> = Layer.effect(
+  FramedIpLookup,
+  Effect.map(MemoryFramedIps, (m) => FramedIpLookup.of({ byAddress: m.byAddress }))
+).pipe(Layer.provideMerge(MemoryFramedIps.Default))
+
+/** In-memory prepaid balances. */
+export const prepaidLayer: Layer.Layer<PrepaidBalances> = Layer.effect(
+  PrepaidBalances,
+  Effect.map(Ref.make(new Map<ServiceId, PrepaidAccount>()), (ref) =>
+    PrepaidBalances.of({
+      get: (id) => Effect.map(Ref.get(ref), (m) => Option.fromNullable(m.get(id))),
+      put: (account) => Ref.update(ref, (m) => new Map(m).set(account.serviceId, account))
+    }))
+)
+
+/** Store, framed-IP lookup and prepaid balances, all in memory. */
+export const layerAll = Layer.mergeAll(layer, framedIpLayer, prepaidLayer)
+
