@@ -34,6 +34,7 @@ const pg = pgModule as {
 import { Migrations } from "@isp-framework/adapters"
 import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
+import { ServiceAlerts, ServiceUsage } from "../packages/http/src/internal/core.js"
 
 const SERVICES = 10_000
 const DURATION = Number(process.env["BENCH_HTTP_SECONDS"] ?? 8)
@@ -138,7 +139,13 @@ const main = Effect.gen(function*() {
   const sqlLayer = Layer.succeed(SqlClient.SqlClient, client)
   yield* Effect.provide(Migrations.migrate(), sqlLayer)
 
-  const core = Layer.mergeAll(ServiceQuery.Default, ServiceProvisioning.Default, ServiceCatalog.Default).pipe(
+  const core = Layer.mergeAll(
+    ServiceQuery.Default,
+    ServiceProvisioning.Default,
+    ServiceCatalog.Default,
+    ServiceUsage.Default,
+    ServiceAlerts.Default
+  ).pipe(
     Layer.provideMerge(PgPorts),
     Layer.provideMerge(NetworkLive),
     Layer.provideMerge(sqlLayer)

@@ -98,15 +98,17 @@ const program = Effect.gen(function*() {
   yield* allocatorRounds(warm.id, 2, false)
   yield* rawRounds(2)
 
-  // Interleave raw and allocator rounds so drift (autovacuum, checkpoints) hits both alike.
+  // Interleave all four so drift (autovacuum, checkpoints, other load on the machine) hits each alike.
   let raw = 0
   let v24 = 0
+  let v16 = 0
+  let v40 = 0
   for (let i = 0; i < 2; i++) {
     raw += yield* rawRounds(ROUNDS / 2)
     v24 += yield* allocatorRounds(p24.id, ROUNDS / 2, true)
+    v16 += yield* allocatorRounds(p16.id, ROUNDS / 2, true)
+    v40 += yield* allocatorRounds(p40.id, ROUNDS / 2, true)
   }
-  const v16 = yield* allocatorRounds(p16.id, ROUNDS, true)
-  const v40 = yield* allocatorRounds(p40.id, ROUNDS, true)
 
   const [dupes] = yield* sql<{ n: string }>`
     SELECT count(*) AS n FROM (

@@ -7,9 +7,12 @@
 import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, SimulatedNas, SimulatedRadius, SimulatedRouter, WorkflowEngine } from "@isp-framework/core"
 import { Config, Effect, Layer, Option } from "effect"
 import { Database, Migrations, NasSessionControlLive, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
+// Not (yet) re-exported by the package indexes.
+import * as PgUsageStore from "../../packages/adapters/src/postgres/usage/PgUsageStore.js"
+import { ServiceAlerts, ServiceUsage } from "../../packages/http/src/internal/core.js"
 
 /** Repositories, tokens, the IP allocator and a SQL transactor, all over `SqlClient`. */
-export const PgPorts = PostgresLayer.layer
+export const PgPorts = Layer.merge(PostgresLayer.layer, PgUsageStore.layer())
 
 /** The database from the environment, migrated. */
 export const DatabaseLive = Migrations.layer().pipe(Layer.provideMerge(Database.layerFromEnv))
@@ -79,5 +82,7 @@ export const UseCasesLive = Layer.mergeAll(
   ServiceProvisioning.Default,
   ServiceCatalog.Default,
   ServiceLifecycle.Default,
-  WorkflowEngine.Default
+  WorkflowEngine.Default,
+  ServiceUsage.Default,
+  ServiceAlerts.Default
 ).pipe(Layer.provideMerge(PgPorts), Layer.provideMerge(NetworkLive))

@@ -18,6 +18,7 @@ export * as PgAlertRepository from "./postgres/PgAlertRepository.js"
 export * as PgTokenRepository from "./postgres/PgTokenRepository.js"
 export * as PgTransactor from "./postgres/PgTransactor.js"
 export * as PgIpAllocator from "./postgres/ip/PgIpAllocator.js"
+export * as PgUsageStore from "./postgres/usage/PgUsageStore.js"
 
 // RADIUS
 export * as FreeradiusSchema from "./radius/FreeradiusSchema.js"
@@ -26,6 +27,7 @@ export * as RadiusCodec from "./radius/RadiusCodec.js"
 export * as CoaClient from "./radius/CoaClient.js"
 export * as NasSessionControlLive from "./radius/NasSessionControlLive.js"
 export * as SqlRadiusProvisioner from "./radius/SqlRadiusProvisioner.js"
+export * as AccountingServer from "./radius/AccountingServer.js"
 
 // MikroTik RouterOS
 export * from "./routeros/index.js"

@@ -44,6 +44,7 @@ export * from "./ports/WorkflowRepository.js"
 export * from "./ports/AlertRepository.js"
 export * from "./ports/Network.js"
 export * from "./ports/TokenRepository.js"
+export * from "./ports/UsageStore.js"
 export { Transactor }
 
 // Use-cases
@@ -52,6 +53,9 @@ export * from "./services/ServiceLifecycle.js"
 export * from "./services/ServiceQuery.js"
 export * from "./services/ServiceProvisioning.js"
 export * as Reconciler from "./services/Reconciler.js"
+export * from "./services/ServiceUsage.js"
+export * from "./services/ServiceAlerts.js"
+export * from "./services/FupEnforcer.js"
 
 // Workflows
 export * as WorkflowDefinitions from "./workflows/Definitions.js"
@@ -64,6 +68,7 @@ export { EngineConfig, WorkflowEngine } from "./workflows/Engine.js"
 export * from "./memory/index.js"
 export { SimulatedNas, SimulatedRadius, SimulatedRouter }
 export * as MemoryTokenRepository from "./memory/MemoryTokenRepository.js"
+export * as MemoryUsageStore from "./memory/MemoryUsageStore.js"
 
 /** Time-ordered UUIDv7 generation, shared with adapters. */
 export { newId, uuidv7 } from "./internal/uuid.js"

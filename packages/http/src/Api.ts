@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import {
   AlertAlreadyResolved,
   AlertId,
@@ -29,6 +29,7 @@ import {
   SuspensionType,
   TemplateNotAvailable,
   TemplateNotFound,
+  UsageGranularity,
   ValidationError,
   WorkflowId,
   WorkflowNotFound,
@@ -111,6 +112,86 @@ export const IssuedTokenView = Schema.Struct({
 
 export const TokenView = ApiToken.pipe(Schema.omit("secretHash")).annotations({ identifier: "ApiToken" })
 
+// --- usage ----------------------------------------------------------------------------------------
+
+/** Bytes on the wire: a decimal string (64-bit counters do not fit a JSON number). */
+const Bytes = Schema.BigInt.annotations({ description: "bytes, as a decimal string" })
+
+const IntervalView = Schema.Struct({ start: Schema.DateTimeUtc, end: Schema.DateTimeUtc })
+
+/** `GET /v1/services/{id}/usage` query: `[from, to)` (ISO instants) and the bucket size. */
+export const UsageParams = Schema.Struct({
+  from: Schema.optional(Schema.DateTimeUtc),
+  to: Schema.optional(Schema.DateTimeUtc),
+  granularity: Schema.optionalWith(UsageGranularity, { default: () => "DAY" as const })
+}).annotations({ identifier: "UsageQuery" })
+
+export const UsageBucketView = Schema.Struct({
+  periodStart: Schema.DateTimeUtc,
+  periodEnd: Schema.DateTimeUtc,
+  bytesIn: Bytes,
+  bytesOut: Bytes,
+  sessionSeconds: Schema.Number
+}).annotations({ identifier: "UsageBucket" })
+
+export const QuotaView = Schema.Struct({
+  /** null = unlimited */
+  limit: Schema.NullOr(Bytes),
+  used: Bytes,
+  remaining: Schema.NullOr(Bytes),
+  /** used / limit × 100 (two decimals); null when unlimited */
+  percent: Schema.NullOr(Schema.Number),
+  crossedThresholds: Schema.Array(Schema.Number),
+  exceeded: Schema.Boolean
+}).annotations({ identifier: "QuotaState" })
+
+export const FupView = Schema.Struct({
+  /** null = the plan's own speed */
+  tierIndex: Schema.NullOr(Schema.Number),
+  downloadKbps: Schema.Number,
+  uploadKbps: Schema.Number,
+  countedBytes: Bytes,
+  window: IntervalView
+}).annotations({ identifier: "FupState" })
+
+export const PrepaidView = Schema.Struct({
+  coveredBytes: Bytes,
+  remainingBytes: Bytes,
+  allowanceRemaining: Bytes,
+  overageBytes: Bytes,
+  chargedMinor: Bytes,
+  creditRemaining: Bytes,
+  exhausted: Schema.Boolean,
+  suspendReason: Schema.NullOr(Schema.Literal("QUOTA_EXHAUSTED", "NON_PAYMENT"))
+}).annotations({ identifier: "PrepaidState" })
+
+/** A service's usage over `[from, to)` plus its quota / FUP / prepaid position now. in = upload, out = download. */
+export const UsageReportView = Schema.Struct({
+  serviceId: ServiceId,
+  from: Schema.DateTimeUtc,
+  to: Schema.DateTimeUtc,
+  granularity: UsageGranularity,
+  bytesIn: Bytes,
+  bytesOut: Bytes,
+  totalBytes: Bytes,
+  sessionSeconds: Schema.Number,
+  series: Schema.Array(UsageBucketView),
+  currentPeriod: IntervalView,
+  periodBytes: Bytes,
+  quota: QuotaView,
+  fup: Schema.NullOr(FupView),
+  prepaid: Schema.NullOr(PrepaidView),
+  openSessions: Schema.Number
+}).annotations({ identifier: "UsageReport" })
+
+/** The SSE body of `GET /v1/alerts/stream` (for OpenAPI; the handler streams it). */
+export const AlertEventStream = Schema.String.pipe(
+  HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })
+).annotations({
+  identifier: "AlertEventStream",
+  description: "Server-sent events: `event: alert` with a ServiceAlert as JSON `data` per new alert; `: heartbeat` comments keep the connection open."
+})
+
 const ServiceIdPath = Schema.Struct({ id: ServiceId })
 const E = withMessage
 
@@ -143,6 +224,14 @@ export class ServicesGroup extends HttpApiGroup.make("services")
       .addSuccess(ServiceItem)
       .addError(E(ServiceNotFound))
       .addError(E(InvalidFilter))
+  )
+  .add(
+    HttpApiEndpoint.get("usage", "/services/:id/usage")
+      .setPath(ServiceIdPath)
+      .setUrlParams(UsageParams)
+      .addSuccess(UsageReportView)
+      .addError(E(InvalidFilter))
+      .annotate(OpenApi.Summary, "Bandwidth and quota of a service over [from, to) (default: the last 30 days, daily buckets)")
   )
   .add(
     HttpApiEndpoint.patch("suspend", "/services/:id/suspend")
@@ -210,6 +299,11 @@ export class AlertsGroup extends HttpApiGroup.make("alerts")
       .addSuccess(AlertPage)
       .addError(E(InvalidFilter))
       .addError(E(InvalidCursor))
+  )
+  .add(
+    HttpApiEndpoint.get("stream", "/alerts/stream")
+      .addSuccess(AlertEventStream)
+      .annotate(OpenApi.Summary, "New alerts as server-sent events (a customer token sees its own only)")
   )
   .add(
     HttpApiEndpoint.post("acknowledge", "/alerts/:id/acknowledge")

@@ -5,18 +5,18 @@
  *
  * @since 0.1.0
  */
-import { HttpApiBuilder } from "@effect/platform"
-import { Actor, AlertRepository, type CustomerService, WorkflowNotFound } from "@isp-framework/core"
-import { DateTime, Effect, Layer, Redacted } from "effect"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import { Actor, type CustomerService, ServiceNotFound, type ServiceAlert, WorkflowNotFound } from "@isp-framework/core"
+import { Context, DateTime, Duration, Effect, Metric, Option, Redacted, Schema, Stream } from "effect"
 import { IspApi } from "./Api.js"
 import {
-  AlertFilterSpec,
   InvalidFilter,
-  parseFilters,
+  ServiceAlerts,
   ServiceCatalog,
   ServiceProvisioning,
   ServiceQuery,
   type ServiceWithRelations,
+  ServiceUsage,
   TokenRepository
 } from "./internal/core.js"
 import { CurrentPrincipal, issueToken, type Principal, requireAdmin, scopeOf } from "./Security.js"
@@ -51,12 +51,30 @@ const requestOptions = (principal: Principal, headers: { readonly "idempotency-k
   note
 })
 
+const DEFAULT_USAGE_DAYS = 30
+
 /** `/v1/services…` */
 export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) =>
   Effect.gen(function*() {
     const query = yield* ServiceQuery
     const provisioning = yield* ServiceProvisioning
+    const usage = yield* ServiceUsage
     return handlers
+      .handle("usage", ({ path, urlParams }) =>
+        Effect.gen(function*() {
+          const principal = yield* CurrentPrincipal
+          const to = urlParams.to ?? (yield* DateTime.now)
+          const from = urlParams.from ?? DateTime.subtract(to, { days: DEFAULT_USAGE_DAYS })
+          if (!DateTime.lessThan(from, to)) {
+            return yield* new InvalidFilter({ key: "from", reason: "from must be before to" })
+          }
+          // Another customer's service is "not found", exactly like an id that does not exist.
+          const service = yield* usage.loadService(path.id)
+          if (principal._tag === "Customer" && service.customerId !== principal.customerId) {
+            return yield* new ServiceNotFound({ serviceId: path.id })
+          }
+          return yield* usage.usage(path.id, { from, to, granularity: urlParams.granularity })
+        }))
       .handle("list", ({ urlParams }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
@@ -114,33 +132,75 @@ export const WorkflowsLive = HttpApiBuilder.group(IspApi, "workflows", (handlers
       }))
   }))
 
-/** `/v1/alerts…` (over the `AlertRepository` port). */
+/**
+ * Settings of `GET /v1/alerts/stream`: how often an idle stream sends a `: heartbeat` comment (so
+ * proxies keep it open and dead clients are noticed). Default 15 s.
+ */
+export class AlertStreamConfig extends Context.Tag("@isp-framework/http/AlertStreamConfig")<
+  AlertStreamConfig,
+  { readonly heartbeat: Duration.DurationInput }
+>() {}
+
+/** Open `GET /v1/alerts/stream` connections (a gauge: up on connect, down on disconnect). */
+export const openAlertStreams = Metric.gauge("isp_http_alert_streams_open")
+
+const encodeAlert = Schema.encodeSync(IspApi.groups.alerts.endpoints.acknowledge.successSchema as Schema.Schema<ServiceAlert, any>)
+const utf8 = new TextEncoder()
+
+/** One SSE frame per alert; `id` lets a client tell which alerts it has seen. */
+const alertFrame = (alert: ServiceAlert) =>
+  utf8.encode(`id: ${alert.id}\nevent: alert\ndata: ${JSON.stringify(encodeAlert(alert))}\n\n`)
+
+/** `/v1/alerts…` (over the `ServiceAlerts` use-case). */
 export const AlertsLive = HttpApiBuilder.group(IspApi, "alerts", (handlers) =>
   Effect.gen(function*() {
-    const alerts = yield* AlertRepository
+    const alerts = yield* ServiceAlerts
+    const heartbeat = Option.match(yield* Effect.serviceOption(AlertStreamConfig), {
+      onNone: () => Duration.seconds(15),
+      onSome: (c) => Duration.decode(c.heartbeat)
+    })
     return handlers
       .handle("list", ({ urlParams }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
-          const parsed = yield* parseFilters(AlertFilterSpec, urlParams)
-          const scoped = principal._tag === "Customer"
-            ? {
-              ...parsed,
-              where: [...parsed.where, { _tag: "Compare" as const, field: "customer_id", op: "eq" as const, value: principal.customerId }]
-            }
-            : parsed
-          const page = yield* alerts.search(scoped)
+          // A customer's own id overrides any customer_id it sent; other customer_id__… filters
+          // are ANDed with it, so they can only narrow.
+          const dict = principal._tag === "Customer" ? { ...urlParams, customer_id: principal.customerId } : urlParams
+          const page = yield* alerts.search(dict)
           return { items: page.items, next_cursor: page.nextCursor }
-        }).pipe(Effect.withSpan("Alerts.list")))
+        }))
+      .handle("stream", () =>
+        Effect.gen(function*() {
+          const principal = yield* CurrentPrincipal
+          const own = principal._tag === "Customer"
+            ? alerts.stream.pipe(Stream.filter((a) => a.customerId === principal.customerId))
+            : alerts.stream
+          const beats = Stream.tick(heartbeat).pipe(Stream.drop(1), Stream.as(utf8.encode(": heartbeat\n\n")))
+          const frames = Stream.make(utf8.encode(": connected\n\n")).pipe(
+            Stream.concat(Stream.merge(own.pipe(Stream.map(alertFrame)), beats))
+          )
+          // The stream is interrupted when the client disconnects (the platform interrupts the
+          // request fiber), which releases the subscription and lowers the gauge.
+          const body = Stream.unwrapScoped(
+            Effect.as(
+              Effect.acquireRelease(Metric.increment(openAlertStreams), () => Metric.incrementBy(openAlertStreams, -1)),
+              frames
+            )
+          )
+          return HttpServerResponse.stream(body, {
+            contentType: "text/event-stream",
+            headers: { "cache-control": "no-cache", "x-accel-buffering": "no", connection: "keep-alive" }
+          })
+        }))
       .handle("acknowledge", ({ path }) =>
         Effect.gen(function*() {
           const admin = yield* requireAdmin
-          return yield* alerts.acknowledge(path.id, admin.subject, yield* DateTime.now)
+          return yield* alerts.acknowledge(path.id, admin.subject)
         }))
       .handle("resolve", ({ path, payload }) =>
         Effect.gen(function*() {
           const admin = yield* requireAdmin
-          return yield* alerts.resolve(path.id, admin.subject, payload.notes ?? null, yield* DateTime.now)
+          return yield* alerts.resolve(path.id, admin.subject, payload.notes ?? null)
         }))
   }))
 

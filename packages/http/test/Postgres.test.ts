@@ -11,6 +11,7 @@ import * as PgTemplateRepository from "../../adapters/src/postgres/PgTemplateRep
 import * as PgTokenRepository from "../../adapters/src/postgres/PgTokenRepository.js"
 import * as PgWorkflowRepository from "../../adapters/src/postgres/PgWorkflowRepository.js"
 import * as PgIpAllocator from "../../adapters/src/postgres/ip/PgIpAllocator.js"
+import * as PgUsageStore from "../../adapters/src/postgres/usage/PgUsageStore.js"
 import * as TestDatabase from "../../adapters/test/support/TestDatabase.js"
 import { Transactor } from "../../core/src/ports/Transactor.js"
 import { WorkflowEngine } from "../../core/src/workflows/Engine.js"
@@ -29,6 +30,7 @@ const PgPorts = Layer.mergeAll(
   PgTokenRepository.layer,
   PgIpAllocator.layer,
   SqlTransactor,
+  PgUsageStore.layer(),
   SimulatedNetwork
 ).pipe(Layer.provideMerge(TestDatabase.layer()))
 

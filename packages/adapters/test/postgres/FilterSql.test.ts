@@ -9,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, ManagedRuntime, Redacted } from "effect"
 import * as fc from "fast-check"
 import { randomBytes } from "node:crypto"
-import { runQuery } from "../../../core/src/filters/Evaluate.js"
-import type { FilterQuery } from "../../../core/src/filters/Ast.js"
-import { parseEither } from "../../../core/src/filters/Parse.js"
+import { FilterDict, type FilterQuery } from "@isp-framework/core"
+import * as PgliteClient from "../../src/embedded/PgliteClient.js"
+import { compileOrderBy, compileWhere, searchPage } from "../../src/postgres/FilterSql.js"
+
+const { parseEither, runQuery } = FilterDict
 import {
   dictOf, filtersArb, orderArb, rowsArb, type TestRow, TestSpec
 } from "../../../core/test/filters/Arbitraries.js"
-import * as PgliteClient from "../../src/embedded/PgliteClient.js"
-import { compileOrderBy, compileWhere, searchPage } from "../../src/postgres/FilterSql.js"
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 

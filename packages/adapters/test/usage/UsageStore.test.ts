@@ -7,11 +7,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Layer, Option, Schema, Stream } from "effect"
 import * as fc from "fast-check"
-import { BillingCycle, makeAccountingRecord, type ServiceId } from "@isp-framework/core"
-import type { AccountingRecord } from "../../../core/src/domain/Usage.js"
-import * as MemoryUsageStore from "../../../core/src/memory/MemoryUsageStore.js"
-import { type IngestItem, UsageStore } from "../../../core/src/ports/UsageStore.js"
+import { BillingCycle, type IngestItem, makeAccountingRecord, MemoryUsageStore, type ServiceId, UsageStore } from "@isp-framework/core"
 import * as PgUsageStore from "../../src/postgres/usage/PgUsageStore.js"
+import type { AccountingRecord } from "@isp-framework/core"
 import * as TestDatabase from "../support/TestDatabase.js"
 
 const cycle = Schema.decodeUnknownSync(BillingCycle)({ timeZone: "Europe/Berlin", period: "MONTHLY", anchorDate: "2026-01-15" })
@@ -61,7 +59,7 @@ const totalsOf = (serviceId: ServiceId) =>
     const from = DateTime.unsafeMake(T0 - 86_400_000 * 60) as DateTime.Utc
     const to = DateTime.unsafeMake(T0 + 86_400_000 * 60) as DateTime.Utc
     const sum = (bs: ReadonlyArray<{ bytesIn: bigint; bytesOut: bigint; sessionSeconds: number }>) =>
-      bs.reduce((a, b) => [a[0] + b.bytesIn, a[1] + b.bytesOut, a[2] + b.sessionSeconds] as const, [0n, 0n, 0] as const)
+      bs.reduce<readonly [bigint, bigint, number]>((a, b) => [a[0] + b.bytesIn, a[1] + b.bytesOut, a[2] + b.sessionSeconds], [0n, 0n, 0])
     return {
       hour: sum(yield* store.buckets(serviceId, "HOUR", from, to)),
       day: sum(yield* store.buckets(serviceId, "DAY", from, to)),

@@ -7,7 +7,14 @@
  */
 import { DateTime, Effect, Either, Layer, Option, Ref, Stream } from "effect"
 import type { ServiceId } from "../domain/Ids.js"
-import type { AccountingRecord, AccountingSession, UsageBucket, UsageDelta, UsageGranularity } from "../domain/Usage.js"
+import type {
+  AccountingRecord,
+  AccountingSession,
+  BillingCycle,
+  UsageBucket,
+  UsageDelta,
+  UsageGranularity
+} from "../domain/Usage.js"
 import { UsageBucket as UsageBucketClass } from "../domain/Usage.js"
 import * as Periods from "../usage/Periods.js"
 import * as SessionFold from "../usage/SessionFold.js"
@@ -43,6 +50,24 @@ export interface BatchFold {
   /** Accounting-On/Off records, to apply after the session records. */
   readonly nasEvents: ReadonlyArray<AccountingRecord>
   readonly records: number
+}
+
+// Every zone offset in use is a multiple of 15 minutes, so no local hour, day or billing-period
+// boundary falls inside a UTC 15-minute slot: the three buckets of any instant in a slot are the
+// same. Caching them per (cycle, slot) saves the Intl calls that dominate the fold's cost.
+const SLOT_MS = 15 * 60_000
+const intervalCache = new Map<string, ReadonlyArray<Periods.Interval>>()
+
+/** The HOUR, DAY and PERIOD buckets of an instant (in `Periods.granularities` order), cached. */
+export const bucketsAt = (at: DateTime.Utc, cycle: BillingCycle): ReadonlyArray<Periods.Interval> => {
+  const key = `${cycle.timeZone}|${cycle.period}|${cycle.anchorDate}|${Math.floor(at.epochMillis / SLOT_MS)}`
+  let hit = intervalCache.get(key)
+  if (hit === undefined) {
+    hit = Periods.granularities.map((g) => Periods.bucketOf(g, at, cycle))
+    if (intervalCache.size > 100_000) intervalCache.clear()
+    intervalCache.set(key, hit)
+  }
+  return hit
 }
 
 /** The session ids of a batch's session records (NAS events excluded), de-duplicated. */
@@ -88,8 +113,10 @@ export const foldBatch = (
     if (delta.isZero) continue
     deltas.push(delta)
     if (delta.serviceId === null) continue
-    for (const g of Periods.granularities) {
-      const b = Periods.bucketOf(g, delta.at, item.cycle)
+    const intervals = bucketsAt(delta.at, item.cycle)
+    for (let gi = 0; gi < 3; gi++) {
+      const g = Periods.granularities[gi]!
+      const b = intervals[gi]!
       const key = Periods.bucketKey(delta.serviceId, g, b.start)
       const cur = buckets.get(key)
       if (cur === undefined) {

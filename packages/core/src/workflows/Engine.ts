@@ -28,7 +28,7 @@ import { TemplateRepository } from "../ports/TemplateRepository.js"
 import { WorkflowRepository } from "../ports/WorkflowRepository.js"
 import { ServiceLifecycle } from "../services/ServiceLifecycle.js"
 import { actorOfInput, compensationOf, isCompensable, type StepName } from "./Definitions.js"
-import { runCompensation, runStep, StepFailed } from "./Steps.js"
+import { loadContext, type RunContext, runCompensation, runStepWith, StepFailed } from "./Steps.js"
 import * as State from "./WorkflowState.js"
 
 /** Tunables of the engine; override with `Layer.succeed(EngineConfig, { ... })`. */
@@ -176,6 +176,12 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
         })
 
       let wf = claimed
+      // What this run carries between steps: the service as read at its start, whether per-service
+      // order was checked, and the step the last save already started (with the record before that).
+      let context: RunContext | null = null
+      let orderChecked = false
+      let startedIndex = -1
+      let unstarted = claimed
       while (!State.isTerminal(wf.status)) {
         const phase = State.phase(wf)
         const t = yield* now
@@ -234,19 +240,32 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
           return wf
         }
 
-        // RunStep
-        if (yield* shouldStop) {
-          return yield* save(State.release(wf, t, t), false)
-        }
-        const older = yield* blockedBy(wf)
-        if (older !== undefined) {
-          return yield* save(State.release(wf, DateTime.add(t, { millis: Duration.toMillis(settings.blockedDelay) }), t), false)
-        }
+        // RunStep. The step may already be RUNNING: the previous step's save started it.
         const index = phase.index
         const name = wf.steps[index]!.name as StepName
-        wf = yield* save(State.startStep(wf, index, t, workerId, State.leaseUntil(t, settings.leaseMillis)))
+        if (startedIndex !== index) {
+          if (yield* shouldStop) {
+            return yield* save(State.release(wf, t, t), false)
+          }
+          if (!orderChecked) {
+            // Once per claim: while this run goes on no older workflow of the service can appear
+            // (newer requests only ever queue behind it).
+            const older = yield* blockedBy(wf)
+            if (older !== undefined) {
+              return yield* save(State.release(wf, DateTime.add(t, { millis: Duration.toMillis(settings.blockedDelay) }), t), false)
+            }
+            orderChecked = true
+          }
+          wf = yield* save(State.startStep(wf, index, t, workerId, State.leaseUntil(t, settings.leaseMillis)))
+          startedIndex = index
+        } else if (yield* shouldStop) {
+          // Started by the previous save but not run: give the step back as it was before that save.
+          return yield* save(State.release(unstarted, t, t), false)
+        }
         const attempts = wf.steps[index]!.attempts
-        const outcome = yield* runStep(name, wf, settings).pipe(
+        const current = wf
+        const outcome = yield* Effect.suspend(() => (context === null ? loadContext(current, name) : Effect.succeed(context))).pipe(
+          Effect.flatMap((ctx) => runStepWith(name, current, settings, ctx)),
           Effect.provide(stepContext),
           Effect.timeoutFail({
             duration: settings.stepTimeout,
@@ -259,11 +278,30 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
         )
         const after = yield* now
         if (outcome._tag === "Right") {
-          wf = outcome.right._tag === "Done"
-            ? yield* save(State.stepSucceeded(wf, index, outcome.right.output, after))
-            : yield* save(State.finish(State.skipRemaining(wf, index, `superseded: ${outcome.right.reason}`, after), "SUCCEEDED", after, null), false)
+          context = outcome.right.context
+          const result = outcome.right.outcome
+          if (result._tag === "Superseded") {
+            wf = yield* save(State.finish(State.skipRemaining(wf, index, `superseded: ${result.reason}`, after), "SUCCEEDED", after, null), false)
+            continue
+          }
+          // One write records the step's success and starts the next step (or finishes the workflow).
+          const succeeded = State.stepSucceeded(wf, index, result.output, after)
+          const next = State.phase(succeeded)
+          if (next._tag === "RunStep") {
+            unstarted = succeeded
+            wf = yield* save(State.startStep(succeeded, next.index, after, workerId, State.leaseUntil(after, settings.leaseMillis)))
+            startedIndex = next.index
+          } else if (next._tag === "Complete") {
+            wf = yield* save(State.finish(succeeded, "SUCCEEDED", after, null), false)
+            yield* Effect.logDebug("workflow succeeded").pipe(Effect.annotateLogs({ workflowId: wf.id }))
+            return wf
+          } else {
+            wf = yield* save(succeeded)
+          }
           continue
         }
+        // A failure may have come from a half-done step: the next attempt starts from fresh reads.
+        context = null
         const failure = outcome.left
         const delay = failure.retryable && attempts < settings.maxAttempts
           ? yield* retryDelay(settings.backoff, attempts)

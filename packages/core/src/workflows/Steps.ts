@@ -134,43 +134,84 @@ export type StepOutcome =
 const done = (output: unknown): StepOutcome => ({ _tag: "Done", output })
 
 /**
- * Runs step `name` of `workflow` once.
+ * What the steps of one claimed run share, so a run reads the service once instead of once per step:
+ * the service and its template as read when the run started, and its addresses once known.
+ *
+ * Reading once is safe because a claimed workflow is the oldest unfinished one of its service: any
+ * request that changes the service meanwhile queues a newer workflow that runs after this one and
+ * pushes the newer state (every step is desired-state shaped). The one decision that must see the
+ * current status — the activation's status transition — reads it fresh (`ServiceLifecycle.apply`).
  */
-export const runStep = (name: StepName, workflow: ProvisioningWorkflow, settings: StepSettings) =>
+export interface RunContext {
+  readonly service: CustomerService
+  readonly template: ServiceTemplate | null
+  readonly addresses: ServiceAddresses | null
+}
+
+/** The run context of `workflow`'s service as stored now. */
+export const loadContext = (workflow: ProvisioningWorkflow, step: string) =>
+  Effect.map(loadService(workflow.serviceId, step), ({ service, template }): RunContext => ({ service, template, addresses: null }))
+
+/**
+ * Runs step `name` of `workflow` once against a run context; returns the outcome and the context the
+ * next step of the same run may use.
+ */
+export const runStepWith = (name: StepName, workflow: ProvisioningWorkflow, settings: StepSettings, context: RunContext) =>
   Effect.gen(function*() {
-    const { service, template } = yield* loadService(workflow.serviceId, name)
+    const { service, template } = context
+    let ctx = context
+    const result = (outcome: StepOutcome) => ({ outcome, context: ctx })
     // An activation overtaken by a termination (or any other status) must not resurrect the service;
     // the newer workflow cleans up.
     if (workflow.kind === "ACTIVATE" && service.status !== "PENDING" && service.status !== "ACTIVE") {
-      return { _tag: "Superseded", reason: `service is ${service.status}` } as StepOutcome
+      return result({ _tag: "Superseded", reason: `service is ${service.status}` })
     }
     const ip = yield* IpAccess
+    const addressesOf = Effect.gen(function*() {
+      if (ctx.addresses !== null) return ctx.addresses
+      const addresses = yield* ip.addressesOf(service)
+      ctx = { ...ctx, addresses }
+      return addresses
+    })
     switch (name) {
       case "allocate_ip": {
         const addresses = yield* ip.ensure(service, template).pipe(Effect.mapError(failWith(name)))
-        return done(addresses)
+        ctx = { ...ctx, addresses }
+        return result(done(addresses))
       }
       case "radius_user":
       case "radius_profile":
       case "radius_disable": {
-        const addresses = yield* ip.addressesOf(service)
+        const addresses = yield* addressesOf
         yield* syncRadius(service, template, addresses).pipe(Effect.mapError(failWith(name)))
-        return done({ username: radiusUsername(service), present: holdsResources(service.status) })
+        return result(done({ username: radiusUsername(service), present: holdsResources(service.status) }))
       }
       case "router_config":
       case "router_remove": {
-        const addresses = yield* ip.addressesOf(service)
+        const addresses = yield* addressesOf
         yield* syncRouter(service, template, addresses).pipe(Effect.mapError(failWith(name)))
-        return done({ routerId: routerIdOf(service), present: holdsResources(service.status) })
+        return result(done({ routerId: routerIdOf(service), present: holdsResources(service.status) }))
       }
       case "activate": {
-        if (service.status === "ACTIVE") return done({ status: "ACTIVE", alreadyActive: true })
+        if (service.status === "ACTIVE") return result(done({ status: "ACTIVE", alreadyActive: true }))
         const lifecycle = yield* ServiceLifecycle
         const a = actorOfInput(workflow.input)
-        const t = yield* lifecycle.apply(service.id, { _tag: "ProvisioningSucceeded" }, new Actor(a)).pipe(
-          Effect.mapError((e) => new StepFailed({ step: name, reason: e.message, retryable: e._tag === "ConcurrentModification" }))
-        )
-        return done({ status: t.next.status })
+        // `apply` reads the current status itself: the transition never acts on the run's snapshot.
+        const t = yield* lifecycle.apply(service.id, { _tag: "ProvisioningSucceeded" }, new Actor(a)).pipe(Effect.either)
+        if (t._tag === "Right") {
+          ctx = { ...ctx, service: t.right.next }
+          return result(done({ status: t.right.next.status }))
+        }
+        const e = t.left
+        if (e._tag === "InvalidTransition") {
+          if (e.status === "ACTIVE") {
+            // Activated by an earlier attempt whose save was lost: carry on with the stored service.
+            ctx = { ...ctx, service: (yield* loadService(workflow.serviceId, name)).service }
+            return result(done({ status: "ACTIVE", alreadyActive: true }))
+          }
+          if (e.status !== "PENDING") return result({ _tag: "Superseded", reason: `service is ${e.status}` })
+        }
+        return yield* new StepFailed({ step: name, reason: e.message, retryable: e._tag === "ConcurrentModification" })
       }
       case "billing": {
         const billing = yield* BillingHooks
@@ -190,27 +231,36 @@ export const runStep = (name: StepName, workflow: ProvisioningWorkflow, settings
           default:
             break
         }
-        return done({ notified: workflow.kind })
+        return result(done({ notified: workflow.kind }))
       }
       case "live_session": {
-        if (!isProvisioned(service)) return done({ skipped: `service is ${service.status}` })
-        const addresses = yield* ip.addressesOf(service)
-        return done(yield* updateLiveSession(service, template, addresses, settings))
+        if (!isProvisioned(service)) return result(done({ skipped: `service is ${service.status}` }))
+        const addresses = yield* addressesOf
+        return result(done(yield* updateLiveSession(service, template, addresses, settings)))
       }
       case "disconnect": {
         const nas = yield* NasSessionControl
-        const addresses = yield* ip.addressesOf(service)
+        const addresses = yield* addressesOf
         const r = yield* withNasTimeout(settings)(nas.disconnect(sessionTarget(service, addresses)))
         // A NAK (no such session) or silence is fine: the RADIUS user is gone, so no re-authentication succeeds.
-        return done({ disconnect: resultTag(r) })
+        return result(done({ disconnect: resultTag(r) }))
       }
       case "release_ip": {
-        if (holdsResources(service.status)) return done({ skipped: `service is ${service.status}` })
+        if (holdsResources(service.status)) return result(done({ skipped: `service is ${service.status}` }))
         yield* ip.release(service.id).pipe(Effect.mapError(failWith(name)))
-        return done({ released: true })
+        ctx = { ...ctx, addresses: null }
+        return result(done({ released: true }))
       }
     }
   })
+
+/**
+ * Runs step `name` of `workflow` once, reading the service as stored now.
+ */
+export const runStep = (name: StepName, workflow: ProvisioningWorkflow, settings: StepSettings) =>
+  Effect.flatMap(loadContext(workflow, name), (context) => runStepWith(name, workflow, settings, context)).pipe(
+    Effect.map((r) => r.outcome)
+  )
 
 /** Runs the compensation `kind` for `workflow`'s service (used when an activation gives up). */
 export const runCompensation = (compensation: NonNullable<StepDefinition["compensation"]>, workflow: ProvisioningWorkflow) =>

@@ -5,9 +5,11 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { BillingHooksNoop, CreateTemplate, type CustomerId, InternetSpec, IpAllocator, MemoryIpAllocator, MemoryRepositoriesLayer, MemoryTokenRepository, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, type ServiceTemplate, SimulatedNas, SimulatedRadius, SimulatedRouter, TariffId, Transactor, WorkflowEngine } from "@isp-framework/core"
-import { HttpLayer, Security } from "@isp-framework/http"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Handlers, HttpLayer, Security } from "@isp-framework/http"
+import { Context, type Duration, Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
+import * as MemoryUsageStore from "../../../core/src/memory/MemoryUsageStore.js"
+import { ServiceAlerts, ServiceUsage } from "../../src/internal/core.js"
 
 /** The use-cases and the engine on top of whatever ports are provided. */
 export const UseCases = Layer.mergeAll(
@@ -15,7 +17,9 @@ export const UseCases = Layer.mergeAll(
   ServiceProvisioning.Default,
   ServiceCatalog.Default,
   ServiceLifecycle.Default,
-  WorkflowEngine.Default
+  WorkflowEngine.Default,
+  ServiceUsage.Default,
+  ServiceAlerts.Default
 )
 
 /** Network side: simulated RADIUS, router and NAS; billing hooks do nothing. */
@@ -27,6 +31,7 @@ export const MemoryPorts = Layer.mergeAll(
   MemoryIpAllocator.layer,
   MemoryTokenRepository.layer,
   Transactor.layerMemory,
+  MemoryUsageStore.layer,
   SimulatedNetwork
 )
 
@@ -36,10 +41,18 @@ export class BaseUrl extends Context.Tag("test/BaseUrl")<BaseUrl, string>() {}
 export const BOOTSTRAP = "bootstrap-admin-token-for-tests-0123456789"
 
 /** Serves the API on 127.0.0.1:<random port> over `ports`, exposing the use-cases to the test too. */
-export const serverOn = <E, R>(ports: Layer.Layer<any, E, R>) => {
+export const serverOn = <E, R>(
+  ports: Layer.Layer<any, E, R>,
+  options: { readonly alertHeartbeat?: Duration.DurationInput } = {}
+) => {
   const core = UseCases.pipe(Layer.provideMerge(ports))
   const http = HttpLayer.layer({ logger: false }).pipe(
     Layer.provide(Security.layerTokens({ bootstrapAdminToken: Redacted.make(BOOTSTRAP) })),
+    Layer.provide(
+      options.alertHeartbeat === undefined
+        ? Layer.empty
+        : Layer.succeed(Handlers.AlertStreamConfig, { heartbeat: options.alertHeartbeat })
+    ),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
   )
   const url = Layer.effect(

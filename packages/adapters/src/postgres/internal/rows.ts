@@ -4,7 +4,7 @@
  * does not decode is our own bug, so it becomes a defect, never a caller-visible error.
  */
 import type { SqlError } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { DateTime, Effect, Redacted, Schema } from "effect"
 
 const normalise = (value: unknown): unknown => {
   if (value instanceof Date) return value.toISOString()
@@ -19,6 +19,35 @@ export const decodeRow = <A, I>(schema: Schema.Schema<A, I>) => {
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(row)) out[key] = normalise(row[key])
     return decode(out)
+  }
+}
+
+/**
+ * A decoder for hot read paths (search pages): builds the model straight from the driver's values
+ * (`Date` -> `DateTime.Utc`, text -> `Redacted`) with the class constructor's validation switched
+ * off, skipping the Schema's string round trip (~10x faster per row). Only for rows this adapter
+ * wrote itself through `encodeRow`; a property test checks it agrees with {@link decodeRow}.
+ */
+export const fastRow = <A>(
+  model: {
+    readonly fields: Record<string, unknown>
+    new(props: any, options: { readonly disableValidation: boolean }): A
+  },
+  options: { readonly dates: ReadonlyArray<string>; readonly redacted?: ReadonlyArray<string> }
+) => {
+  const keys = Object.keys(model.fields)
+  const dates = new Set(options.dates)
+  const redacted = new Set(options.redacted ?? [])
+  return (row: Record<string, unknown>): A => {
+    const props: Record<string, unknown> = {}
+    for (const key of keys) {
+      const value = row[key] ?? null
+      if (value === null) props[key] = null
+      else if (dates.has(key)) props[key] = DateTime.unsafeFromDate(value instanceof Date ? value : new Date(value as string))
+      else if (redacted.has(key)) props[key] = Redacted.make(value)
+      else props[key] = value
+    }
+    return new model(props, { disableValidation: true })
   }
 }
 

@@ -2,14 +2,16 @@
  * PostgreSQL {@link IpAllocator}: correct under any concurrency, with any number of app instances on
  * one database, at a cost that does not grow with the pool's size (design: docs/ip-pools.md).
  *
- * - Claim: ONE statement deletes a free row chosen with `FOR UPDATE SKIP LOCKED` (the service's or
- *   MAC's previous slot first: sticky) and inserts the assignment; it returns the service's live
- *   assignment instead when there is one (idempotent allocate).
+ * - Claim: one statement, `isp_ip_claim` (migration 0003): the service's live assignment if any
+ *   (idempotent allocate), else its or its MAC's previous slot (sticky), else the first claimable free
+ *   row, taken with `FOR UPDATE SKIP LOCKED`, deleted and turned into an assignment. Concurrent
+ *   allocations of one instance are batched into `isp_ip_claim_many` (one round trip, one commit).
  * - Free rows are materialised lazily, one block of slots at a time, under a short lock on the
- *   pool's cursor row, only when no claimable row is left.
+ *   pool's cursor row: ahead of time (a background top-up) and, as the backstop, when none is left.
  * - The partial unique indexes on live assignments are the last line of defence.
- * - Exhaustion is declared only under the cursor lock, when no claimable row exists at all (locked
- *   ones included) and no block is left; rows merely skipped as locked lead to a retry that waits.
+ * - Exhaustion is declared from one snapshot in which no claimable row is visible (rows locked by
+ *   in-flight claims still are) and no block is left; rows merely skipped as locked lead to a retry,
+ *   which waits for the locks after three tries.
  *
  * @since 0.1.0
  */
@@ -202,7 +204,13 @@ export const make = Effect.gen(function*() {
     })
   for (let i = 0; i < BATCH_WORKERS; i++) {
     yield* Effect.forkScoped(
-      Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, MAX_BATCH), (chunk) => claimBatch(Chunk.toReadonlyArray(chunk))))
+      Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, MAX_BATCH), (chunk) => {
+        const items = Chunk.toReadonlyArray(chunk)
+        // Whatever happens to a batch, its callers get an answer and the worker lives on.
+        return claimBatch(items).pipe(
+          Effect.catchAllCause((cause) => Effect.forEach(items, (item) => Deferred.failCause(item.deferred, cause)))
+        )
+      }))
     )
   }
   const claimBatched = (request: AllocateRequest, id: string) =>

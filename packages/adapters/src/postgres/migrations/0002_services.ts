@@ -2,7 +2,10 @@
  * Templates, services, status history, workflows and alerts. Every per-customer table carries
  * `customer_id` so the schema can later be distributed by customer (Citus-style); templates and
  * tariffs are reference data. Text columns that are filtered or ordered use `COLLATE "C"` so that
- * SQL ordering matches the in-memory reference evaluator byte for byte.
+ * SQL ordering matches the in-memory reference evaluator byte for byte (and so the indexes serve
+ * the `COLLATE "C"` comparisons the filter compiler emits). Timestamps are `timestamptz(3)`: the
+ * evaluator and JS work in milliseconds, so a value written by SQL `now()` must not carry
+ * microseconds that a filter bound from JS could never equal. See docs/postgres.md.
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
@@ -12,33 +15,33 @@ export default Effect.gen(function*() {
   yield* sql`
     CREATE TABLE tariffs (
       id text COLLATE "C" PRIMARY KEY,
-      created_at timestamptz NOT NULL DEFAULT now()
+      created_at timestamptz(3) NOT NULL DEFAULT now()
     )`
   yield* sql`
     CREATE TABLE service_templates (
       id uuid PRIMARY KEY,
-      service_type text NOT NULL,
+      service_type text COLLATE "C" NOT NULL,
       name text COLLATE "C" NOT NULL UNIQUE,
       display_name text COLLATE "C" NOT NULL,
       description text NOT NULL,
       tariff_id text COLLATE "C" NOT NULL REFERENCES tariffs (id),
-      category text NOT NULL,
-      billing_model text NOT NULL,
-      billing_period text NOT NULL,
+      category text COLLATE "C" NOT NULL,
+      billing_model text COLLATE "C" NOT NULL,
+      billing_period text COLLATE "C" NOT NULL,
       price double precision NOT NULL,
-      currency text NOT NULL,
+      currency text COLLATE "C" NOT NULL,
       is_active boolean NOT NULL,
       is_public boolean NOT NULL,
       available_locations jsonb NOT NULL,
-      available_from timestamptz,
-      available_until timestamptz,
+      available_from timestamptz(3),
+      available_until timestamptz(3),
       minimum_contract_months integer NOT NULL,
       internet jsonb,
       voice jsonb,
       bundle jsonb,
       recurring jsonb,
-      created_at timestamptz NOT NULL,
-      updated_at timestamptz NOT NULL
+      created_at timestamptz(3) NOT NULL,
+      updated_at timestamptz(3) NOT NULL
     )`
   yield* sql`CREATE INDEX service_templates_type_idx ON service_templates (service_type, id)`
   yield* sql`
@@ -63,13 +66,13 @@ export default Effect.gen(function*() {
       download_speed_kbps integer,
       upload_speed_kbps integer,
       requested_ip text,
-      activated_at timestamptz,
-      suspended_at timestamptz,
-      terminated_at timestamptz,
-      contract_start timestamptz,
-      contract_end timestamptz,
-      created_at timestamptz NOT NULL,
-      updated_at timestamptz NOT NULL,
+      activated_at timestamptz(3),
+      suspended_at timestamptz(3),
+      terminated_at timestamptz(3),
+      contract_start timestamptz(3),
+      contract_end timestamptz(3),
+      created_at timestamptz(3) NOT NULL,
+      updated_at timestamptz(3) NOT NULL,
       version integer NOT NULL
     )`
   // One live service per RADIUS user name; a terminated one frees the name for reuse.
@@ -96,10 +99,11 @@ export default Effect.gen(function*() {
       note text,
       changed_by text COLLATE "C" NOT NULL,
       change_method text COLLATE "C" NOT NULL,
-      at timestamptz NOT NULL
+      at timestamptz(3) NOT NULL
     )`
   yield* sql`CREATE INDEX service_status_changes_service_idx ON service_status_changes (service_id, at, id)`
   yield* sql`CREATE INDEX service_status_changes_at_idx ON service_status_changes (at, id)`
+  yield* sql`CREATE INDEX service_status_changes_customer_idx ON service_status_changes (customer_id, at, id)`
 
   yield* sql`
     CREATE TABLE provisioning_workflows (
@@ -112,18 +116,21 @@ export default Effect.gen(function*() {
       input jsonb,
       idempotency_key text COLLATE "C" UNIQUE,
       locked_by text COLLATE "C",
-      locked_until timestamptz,
-      next_run_at timestamptz NOT NULL,
+      locked_until timestamptz(3),
+      next_run_at timestamptz(3) NOT NULL,
       last_error text,
-      created_at timestamptz NOT NULL,
-      updated_at timestamptz NOT NULL,
-      finished_at timestamptz
+      created_at timestamptz(3) NOT NULL,
+      updated_at timestamptz(3) NOT NULL,
+      finished_at timestamptz(3)
     )`
   // Workers poll this: only unfinished workflows, ordered by due time.
   yield* sql`
     CREATE INDEX provisioning_workflows_due_idx ON provisioning_workflows (next_run_at, id)
     WHERE status IN ('PENDING', 'RUNNING')`
   yield* sql`CREATE INDEX provisioning_workflows_service_idx ON provisioning_workflows (service_id, created_at, id)`
+  // NOC listings: failed / manual workflows newest first.
+  yield* sql`CREATE INDEX provisioning_workflows_status_idx ON provisioning_workflows (status, created_at, id)`
+  yield* sql`CREATE INDEX provisioning_workflows_customer_idx ON provisioning_workflows (customer_id, created_at, id)`
 
   yield* sql`
     CREATE TABLE service_alerts (
@@ -139,12 +146,12 @@ export default Effect.gen(function*() {
       cause text COLLATE "C" NOT NULL,
       threshold_value double precision,
       current_value double precision,
-      created_at timestamptz NOT NULL,
-      updated_at timestamptz NOT NULL,
+      created_at timestamptz(3) NOT NULL,
+      updated_at timestamptz(3) NOT NULL,
       acknowledged_by text COLLATE "C",
-      acknowledged_at timestamptz,
+      acknowledged_at timestamptz(3),
       resolved_by text COLLATE "C",
-      resolved_at timestamptz,
+      resolved_at timestamptz(3),
       resolution_notes text
     )`
   // At most one open alert per (subject, cause): the database enforces it across app instances.
@@ -154,4 +161,8 @@ export default Effect.gen(function*() {
     WHERE status <> 'RESOLVED'`
   yield* sql`CREATE INDEX service_alerts_created_idx ON service_alerts (created_at, id)`
   yield* sql`CREATE INDEX service_alerts_customer_idx ON service_alerts (customer_id, created_at, id)`
+  // Per-service listings, and the foreign key's own look-up.
+  yield* sql`CREATE INDEX service_alerts_service_idx ON service_alerts (service_id, created_at, id)`
+  // The open-alerts screen: status filter, newest first.
+  yield* sql`CREATE INDEX service_alerts_status_idx ON service_alerts (status, created_at, id)`
 })

@@ -17,10 +17,11 @@
 import { SqlClient } from "@effect/sql"
 import { Chunk, DateTime, Effect, Layer, Option, Stream } from "effect"
 import type { ServiceId } from "@isp-framework/core"
-import { AccountingSession, UsageBucket, UsageSegment } from "../../../../core/src/domain/Usage.js"
-import type { AccountingRecord } from "../../../../core/src/domain/Usage.js"
-import { affectedServicesOf, foldBatch, sessionIdsOf } from "../../../../core/src/memory/MemoryUsageStore.js"
-import { type IngestItem, type ServiceTotals, UsageStore } from "../../../../core/src/ports/UsageStore.js"
+import { MemoryUsageStore } from "@isp-framework/core"
+
+const { affectedServicesOf, foldBatch, sessionIdsOf } = MemoryUsageStore
+import { AccountingSession, type IngestItem, type ServiceTotals, UsageBucket, UsageSegment, UsageStore } from "@isp-framework/core"
+import type { AccountingRecord } from "@isp-framework/core"
 import { orDieSql } from "../internal/rows.js"
 
 /** A PostgreSQL array literal of text values (NULL for null), for `$1::text[]` parameters. */

@@ -1,0 +1,189 @@
+/**
+ * A RADIUS accounting server (RFC 2866, UDP). For each Accounting-Request it:
+ * 1. checks the Request Authenticator against the sending NAS's secret (per-NAS secrets; a packet
+ *    that fails, or comes from an unknown NAS, is dropped without a response and counted);
+ * 2. decodes it into an `AccountingRecord` (Gigawords folded by the core; Event-Timestamp, else
+ *    receive time − Acct-Delay-Time);
+ * 3. queues it for group commit: flusher fibers take whatever is queued (up to `batchSize`) and hand
+ *    it to `ServiceUsage.ingest` (one transaction per batch);
+ * 4. only after that batch is durable, sends Accounting-Response. A failed write sends nothing:
+ *    the NAS retransmits, and the fold makes the retransmit harmless.
+ *
+ * @since 0.1.0
+ */
+import { DateTime, Effect, Queue, Ref } from "effect"
+import type * as Scope from "effect/Scope"
+import { createHash } from "node:crypto"
+import * as Dgram from "node:dgram"
+import { type AccountingRecord, makeAccountingRecord, ServiceUsage } from "@isp-framework/core"
+import type { IngestResult } from "@isp-framework/core"
+import * as RadiusCodec from "./RadiusCodec.js"
+
+/** Configuration of {@link make}. */
+export interface AccountingServerConfig {
+  /** Listen address; default 127.0.0.1. */
+  readonly host?: string | undefined
+  /** UDP port; 0 picks a free one (read it from `AccountingServer.port`). Default 1813. */
+  readonly port?: number | undefined
+  /** The shared secret of a NAS by its source address; undefined = unknown NAS (dropped). */
+  readonly secretFor: (address: string) => string | undefined
+  /** Most records per write. Default 1000. */
+  readonly batchSize?: number | undefined
+  /** Concurrent writers (each with its own transaction). Default 4. */
+  readonly writers?: number | undefined
+  /** Called after each durable batch (e.g. `FupEnforcer.afterIngest`); its failures are logged. */
+  readonly onIngested?: ((result: IngestResult) => Effect.Effect<void>) | undefined
+}
+
+/** Counters since start. */
+export interface AccountingStats {
+  readonly received: number
+  readonly accepted: number
+  readonly invalidAuthenticator: number
+  readonly unknownNas: number
+  readonly malformed: number
+  readonly batches: number
+  readonly writeFailures: number
+}
+
+export interface AccountingServer {
+  readonly port: number
+  readonly stats: Effect.Effect<AccountingStats>
+}
+
+const ACCOUNTING_REQUEST = 4
+const ACCOUNTING_RESPONSE = 5
+
+/** An Accounting-Response to `request` (no attributes), signed with `secret`. */
+export const accountingResponse = (request: Buffer, secret: string): Buffer => {
+  const packet = Buffer.alloc(20)
+  packet[0] = ACCOUNTING_RESPONSE
+  packet[1] = request[1]!
+  packet.writeUInt16BE(20, 2)
+  request.copy(packet, 4, 4, 20)
+  createHash("md5").update(packet).update(secret).digest().copy(packet, 4)
+  return packet
+}
+
+const str = (v: unknown): string | null =>
+  v === undefined || v === null ? null : Buffer.isBuffer(v) ? v.toString("utf8") : String(v)
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null)
+const statusTypes = new Set(["Start", "Interim-Update", "Stop", "Accounting-On", "Accounting-Off"])
+
+/** Maps decoded attributes to a record; throws on a packet that is not an accounting record we handle. */
+export const recordFromAttributes = (attrs: Readonly<Record<string, unknown>>, receivedAt: number): AccountingRecord => {
+  const status = str(attrs["Acct-Status-Type"])
+  if (status === null || !statusTypes.has(status)) throw new RadiusCodec.RadiusCodecError(`unhandled Acct-Status-Type ${status}`)
+  const delay = num(attrs["Acct-Delay-Time"]) ?? 0
+  const ts = attrs["Event-Timestamp"]
+  const eventMillis = ts instanceof Date ? ts.getTime() : receivedAt - delay * 1000
+  return makeAccountingRecord({
+    statusType: status as AccountingRecord["statusType"],
+    acctSessionId: str(attrs["Acct-Session-Id"]) ?? "",
+    acctUniqueSessionId: str(attrs["Acct-Unique-Session-Id"]),
+    userName: str(attrs["User-Name"]),
+    nasIpAddress: str(attrs["NAS-IP-Address"]),
+    nasIdentifier: str(attrs["NAS-Identifier"]),
+    nasPortId: str(attrs["NAS-Port-Id"]),
+    nasPort: num(attrs["NAS-Port"]),
+    framedIpAddress: str(attrs["Framed-IP-Address"]),
+    callingStationId: str(attrs["Calling-Station-Id"]),
+    inputOctets: num(attrs["Acct-Input-Octets"]) ?? 0,
+    outputOctets: num(attrs["Acct-Output-Octets"]) ?? 0,
+    inputGigawords: num(attrs["Acct-Input-Gigawords"]) ?? 0,
+    outputGigawords: num(attrs["Acct-Output-Gigawords"]) ?? 0,
+    inputPackets: num(attrs["Acct-Input-Packets"]),
+    outputPackets: num(attrs["Acct-Output-Packets"]),
+    sessionTime: num(attrs["Acct-Session-Time"]),
+    eventTime: DateTime.unsafeMake(Math.floor(eventMillis / 1000) * 1000) as DateTime.Utc,
+    terminateCause: str(attrs["Acct-Terminate-Cause"]),
+    delayTime: delay
+  })
+}
+
+interface Pending {
+  readonly record: AccountingRecord
+  readonly reply: () => void
+}
+
+/** Starts the server in the scope; closing the scope closes the socket. */
+export const make = (
+  config: AccountingServerConfig
+): Effect.Effect<AccountingServer, never, Scope.Scope | ServiceUsage> =>
+  Effect.gen(function*() {
+    const usage = yield* ServiceUsage
+    const stats = yield* Ref.make<AccountingStats>({
+      received: 0, accepted: 0, invalidAuthenticator: 0, unknownNas: 0, malformed: 0, batches: 0, writeFailures: 0
+    })
+    const bump = (k: keyof AccountingStats, n = 1) => Ref.update(stats, (s) => ({ ...s, [k]: s[k] + n }))
+    const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
+    const batchSize = config.batchSize ?? 1000
+
+    const writer = Effect.forever(
+      Effect.gen(function*() {
+        const chunk = yield* Queue.takeBetween(queue, 1, batchSize)
+        const items = [...chunk]
+        const exit = yield* Effect.exit(usage.ingest(items.map((p) => p.record)))
+        if (exit._tag === "Failure") {
+          yield* bump("writeFailures")
+          yield* Effect.logError("accounting batch not written; NASes will retransmit", exit.cause)
+          return
+        }
+        for (const p of items) p.reply()
+        yield* bump("batches")
+        if (config.onIngested) {
+          yield* config.onIngested(exit.value).pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("onIngested failed", cause))
+          )
+        }
+      })
+    )
+    for (let i = 0; i < (config.writers ?? 4); i++) yield* Effect.forkScoped(writer)
+
+    const socket = yield* Effect.acquireRelease(
+      Effect.sync(() => Dgram.createSocket({ type: "udp4", recvBufferSize: 8 * 1024 * 1024 })),
+      (s) => Effect.async<void>((resume) => {
+        s.close(() => resume(Effect.void))
+      })
+    )
+    const offer = (p: Pending) => Queue.unsafeOffer(queue, p)
+    const counters = { received: 0, accepted: 0, invalid: 0, unknown: 0, malformed: 0 }
+
+    socket.on("message", (msg, rinfo) => {
+      counters.received++
+      const secret = config.secretFor(rinfo.address)
+      if (secret === undefined) {
+        counters.unknown++
+        return
+      }
+      let record: AccountingRecord
+      try {
+        if (msg[0] !== ACCOUNTING_REQUEST) throw new RadiusCodec.RadiusCodecError("not an Accounting-Request")
+        const decoded = RadiusCodec.decodeRequest(msg, secret)
+        record = recordFromAttributes(decoded.attributes, Date.now())
+      } catch (e) {
+        if (e instanceof RadiusCodec.RadiusCodecError && /Authenticator mismatch/.test(e.message)) counters.invalid++
+        else counters.malformed++
+        return
+      }
+      counters.accepted++
+      const response = accountingResponse(msg, secret)
+      offer({ record, reply: () => socket.send(response, rinfo.port, rinfo.address) })
+    })
+
+    const port = yield* Effect.async<number>((resume) => {
+      socket.once("listening", () => resume(Effect.succeed(socket.address().port)))
+      socket.bind(config.port ?? 1813, config.host ?? "127.0.0.1")
+      return undefined
+    })
+
+    const snapshot = Effect.map(Ref.get(stats), (s): AccountingStats => ({
+      ...s,
+      received: counters.received,
+      accepted: counters.accepted,
+      invalidAuthenticator: counters.invalid,
+      unknownNas: counters.unknown,
+      malformed: counters.malformed
+    }))
+    return { port, stats: snapshot }
+  })
