@@ -35,6 +35,10 @@ const N = Number(process.env["PROVISION_BENCH_N"] ?? 300)
 const IP_N = 2_000
 const IP_CONCURRENCY = 32
 const WORKERS = 4
+// Tunables (defaults are what `npm run bench` measures).
+const BATCH = Number(process.env["PROVISION_BENCH_BATCH"] ?? 16)
+const DB_POOL = Number(process.env["PROVISION_BENCH_DB_POOL"] ?? 20)
+const ROUTER_POOL = Number(process.env["PROVISION_BENCH_ROUTER_POOL"] ?? 8)
 const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127.0.0.1:5432/test"
 
 const rate = (n: number, ms: number) => (n / ms) * 1000
@@ -96,7 +100,7 @@ const provisionRate = Effect.gen(function*() {
       }
     })
   return yield* Effect.scoped(Effect.gen(function*() {
-    yield* Worker.startMany(WORKERS, { pollInterval: "10 millis", batchSize: 16, prefix: "bench" })
+    yield* Worker.startMany(WORKERS, { pollInterval: "10 millis", batchSize: BATCH, prefix: "bench" })
     // Warm-up: connections to the router and the database, JIT.
     yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => provisioning.provisionInternet(request(-1 - i)), { concurrency: 20 })
     yield* waitAll(20)
@@ -132,14 +136,14 @@ const main = Effect.gen(function*() {
 
   const Sql = PgClient.layer({
     url: Redacted.make(url.toString()),
-    maxConnections: 20,
+    maxConnections: DB_POOL,
     transformQueryNames: Str.camelToSnake,
     transformResultNames: Str.snakeToCamel
   })
   const Db = Layer.effectDiscard(Effect.zipRight(Migrations.migrate(), freeradiusSchema)).pipe(Layer.provideMerge(Sql))
   const App = ProvisioningLayer.layer({
     radius: "sql",
-    routers: { "bng-1": { host: router.host, port: router.port, user: "admin", password: "secret", poolSize: 8 } },
+    routers: { "bng-1": { host: router.host, port: router.port, user: "admin", password: "secret", poolSize: ROUTER_POOL } },
     nas: "simulated"
   }).pipe(
     Layer.provideMerge(Layer.succeed(EngineConfig, { ...defaultSettings, backoff: Schedule.spaced("50 millis") })),

@@ -348,11 +348,14 @@ it.layer(serverOn(MemoryPorts), { timeout: 60_000 })("HTTP v1 on memory adapters
         const spec = yield* request("GET", "/v1/openapi.json")
         expect(spec.status).toBe(200)
         const paths = Object.keys(spec.body.paths)
-        for (const p of ["/v1/services/internet", "/v1/services", "/v1/services/{id}", "/v1/services/{id}/suspend", "/v1/templates", "/v1/workflows/{id}", "/v1/alerts", "/v1/tokens"]) {
+        for (const p of ["/v1/services/internet", "/v1/services", "/v1/services/{id}", "/v1/services/{id}/suspend", "/v1/templates", "/v1/workflows/{id}", "/v1/alerts", "/v1/tokens", "/v1/services/{id}/usage", "/v1/alerts/stream"]) {
           expect(paths).toContain(p)
         }
         // The password may be sent (provisioning) but is never part of a response schema.
         expect(Object.keys(spec.body.components.schemas.Service.properties)).not.toContain("pppoePassword")
+        // Byte counts are decimal strings; the stream is documented as text/event-stream.
+        expect(spec.body.components.schemas.UsageReport.properties.bytesOut.type).toBe("string")
+        expect(Object.keys(spec.body.paths["/v1/alerts/stream"].get.responses["200"].content)).toEqual(["text/event-stream"])
         expect(spec.body.components.schemas.ServiceNotFound.required).toEqual(expect.arrayContaining(["_tag", "message", "serviceId"]))
         const docs = yield* request("GET", "/docs")
         expect(docs.status).toBe(200)

@@ -2,47 +2,24 @@ import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Either } from "effect"
 import * as fc from "fast-check"
 import {
-  CustomerService,
   type ServiceStatus,
   ServiceStatus as ServiceStatusSchema,
   SuspensionReason,
   SuspensionType
 } from "@isp-framework/core"
+import { Fixtures } from "@isp-framework/core/testing"
 import * as Lifecycle from "../../src/lifecycle/Lifecycle.js"
 
 const statuses = ServiceStatusSchema.literals
 const t0 = DateTime.unsafeMake("2026-01-01T00:00:00Z")
 
 const service = (status: ServiceStatus) =>
-  new CustomerService({
-    id: "0190f3b1-0000-7000-8000-000000000001" as CustomerService["id"],
-    serviceNumber: "SVC-000001",
-    customerId: "cust-1" as CustomerService["customerId"],
-    templateId: "0190f3b1-0000-7000-8000-0000000000aa" as CustomerService["templateId"],
-    tariffId: "tariff-1" as CustomerService["tariffId"],
-    serviceType: "INTERNET",
+  Fixtures.makeService({
     status,
     suspensionReason: status === "SUSPENDED" ? "NON_PAYMENT" : null,
     suspensionType: status === "SUSPENDED" ? "FULL" : null,
-    connectionType: "PPPOE",
-    pppoeUsername: "alice",
-    pppoePassword: null,
-    macAddress: null,
-    circuitId: null,
-    routerId: null,
-    location: null,
-    billingModel: "POSTPAID",
-    downloadSpeedKbps: 50_000,
-    uploadSpeedKbps: 10_000,
-    requestedIp: null,
-    activatedAt: null,
-    suspendedAt: null,
-    terminatedAt: null,
-    contractStart: null,
-    contractEnd: null,
     createdAt: t0,
-    updatedAt: t0,
-    version: 1
+    updatedAt: t0
   })
 
 const sampleEvent = (tag: Lifecycle.EventTag): Lifecycle.LifecycleEvent => {
