@@ -158,6 +158,13 @@ const main = Effect.gen(function*() {
   const bare = yield* Effect.acquireRelease(Effect.promise(() => bareServer(pool)), (b) => Effect.sync(b.close))
 
   const urls = { bare: bare.url + PATH, traced: `http://127.0.0.1:${traced}${PATH}`, untraced: `http://127.0.0.1:${untraced}${PATH}` }
+  // BENCH_HTTP_ONLY=bare|traced|untraced: load one server only (for profiling with --cpu-prof).
+  const only = process.env["BENCH_HTTP_ONLY"] as keyof typeof urls | undefined
+  if (only !== undefined && only in urls) {
+    const rps = yield* Effect.promise(() => cannon(urls[only], DURATION))
+    console.log(`bench http-${only}: ${rps.toFixed(0)} req/s`)
+    return
+  }
   // Warm up JITs and the pool, then measure each in turn.
   for (const url of Object.values(urls)) yield* Effect.promise(() => cannon(url, 2))
   const bareRps = yield* Effect.promise(() => cannon(urls.bare, DURATION))

@@ -8,7 +8,8 @@
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Actor, type CustomerService, ServiceNotFound, type ServiceAlert, WorkflowNotFound } from "@isp-framework/core"
 import { Context, DateTime, Duration, Effect, Metric, Option, Redacted, Schema, Stream } from "effect"
-import { IspApi } from "./Api.js"
+import { IspApi, ServiceView } from "./Api.js"
+import { compileStructEncoder } from "./internal/fastJson.js"
 import {
   InvalidFilter,
   ServiceAlerts,
@@ -19,7 +20,7 @@ import {
   ServiceUsage,
   TokenRepository
 } from "./internal/core.js"
-import { CurrentPrincipal, issueToken, type Principal, requireAdmin, scopeOf } from "./Security.js"
+import { Authenticator, CurrentPrincipal, issueToken, type Principal, requireAdmin, scopeOf } from "./Security.js"
 
 const actorOf = (p: Principal): Actor =>
   new Actor({ changedBy: p.subject, changeMethod: p._tag === "Customer" ? "CUSTOMER_PORTAL" : "API" })
@@ -32,6 +33,12 @@ const toItem = (s: ServiceWithRelations) => ({
   ...(s.ipAssignments !== undefined ? { ipAssignments: s.ipAssignments } : {}),
   ...(s.history !== undefined ? { history: s.history } : {})
 })
+
+/** A plain service (no relations) as `ServiceView` JSON, without the generic Schema encoder. */
+const serviceJson = compileStructEncoder(ServiceView.fields)
+
+const hasRelations = (s: ServiceWithRelations) =>
+  s.template !== undefined || s.workflow !== undefined || s.ipAssignments !== undefined || s.history !== undefined
 
 const includes = ["template", "workflow", "ip_assignments", "history"]
 
@@ -79,6 +86,13 @@ export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) 
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
           const page = yield* query.search(urlParams, scopeOf(principal))
+          // The hot path (a page without include=): the same JSON as the schema, built directly.
+          if (!page.items.some(hasRelations)) {
+            return HttpServerResponse.unsafeJson({
+              items: page.items.map((s) => serviceJson(s.service)),
+              next_cursor: page.nextCursor
+            })
+          }
           return { items: page.items.map(toItem), next_cursor: page.nextCursor }
         }))
       .handle("get", ({ path, urlParams }) =>
@@ -208,6 +222,7 @@ export const AlertsLive = HttpApiBuilder.group(IspApi, "alerts", (handlers) =>
 export const TokensLive = HttpApiBuilder.group(IspApi, "tokens", (handlers) =>
   Effect.gen(function*() {
     const repo = yield* TokenRepository
+    const authenticator = yield* Effect.serviceOption(Authenticator)
     return handlers
       .handle("issue", ({ payload }) =>
         Effect.gen(function*() {
@@ -231,7 +246,11 @@ export const TokensLive = HttpApiBuilder.group(IspApi, "tokens", (handlers) =>
       .handle("revoke", ({ path }) =>
         Effect.gen(function*() {
           yield* requireAdmin
-          return yield* repo.revoke(path.id, yield* DateTime.now)
+          const revoked = yield* repo.revoke(path.id, yield* DateTime.now)
+          // The authenticator's cache must not keep accepting it.
+          const invalidate = Option.flatMapNullable(authenticator, (a) => a.invalidate)
+          if (Option.isSome(invalidate)) yield* invalidate.value(path.id)
+          return revoked
         }))
   }))
 

@@ -13,7 +13,7 @@
  * @since 0.1.0
  */
 import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServerError } from "@effect/platform"
-import { Cause, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Layer, Option, type Tracer } from "effect"
 import { IspApi } from "./Api.js"
 import { MalformedBody } from "./Errors.js"
 import { AlertsLive, ServicesLive, TemplatesLive, TokensLive, WorkflowsLive } from "./Handlers.js"
@@ -55,11 +55,22 @@ export const ApiLive = HttpApiBuilder.api(IspApi).pipe(
 export interface LayerOptions {
   /** Log one line per request (method, url, status; never headers). Default true. */
   readonly logger?: boolean | undefined
-  /** Create a span per request. Default true. */
+  /**
+   * Spans: one per request plus the use-cases' own. Default true, which means "when someone can
+   * see them": with only Effect's built-in tracer installed (no exporter such as
+   * `@effect/opentelemetry`), spans go nowhere, so they are not created at all. false: never.
+   */
   readonly tracing?: boolean | undefined
   /** Serve the docs UI (offline Swagger UI bundled with @effect/platform) at `/docs`. Default true. */
   readonly docs?: boolean | undefined
 }
+
+/**
+ * True for Effect's built-in tracer (in-memory spans nobody exports). It is not exported, so it is
+ * recognised by the class of the spans it makes.
+ */
+export const isBuiltInTracer = (tracer: Tracer.Tracer): boolean =>
+  tracer.span("probe", Option.none(), Context.empty(), [], 0n, "internal").constructor.name === "NativeSpan"
 
 /**
  * Serves the API on the `HttpServer` in context, with OpenAPI at `/v1/openapi.json` and the docs UI
@@ -67,11 +78,15 @@ export interface LayerOptions {
  *
  * @since 0.1.0
  */
-export const layer = (options: LayerOptions = {}) => {
+export const layer = (options: LayerOptions = {}) =>
+  Layer.unwrapEffect(Effect.map(Effect.tracer, (tracer) => make(options, options.tracing !== false && !isBuiltInTracer(tracer))))
+
+const make = (options: LayerOptions, tracing: boolean) => {
   const serve = HttpApiBuilder.serve((app) => {
     let out = app
     if (options.logger !== false) out = HttpMiddleware.logger(out)
-    return out
+    // Without tracing the use-cases' spans become no-ops too (not only the request span).
+    return tracing ? out : Effect.withTracerEnabled(out, false)
   })
   const extras = Layer.mergeAll(
     HttpApiBuilder.middlewareOpenApi({ path: "/v1/openapi.json" }),
@@ -79,5 +94,5 @@ export const layer = (options: LayerOptions = {}) => {
     MalformedBodyLive
   )
   const served = serve.pipe(Layer.provide(extras), Layer.provide(ApiLive))
-  return options.tracing === false ? HttpMiddleware.withTracerDisabledWhen(served, () => true) : served
+  return tracing ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
 }

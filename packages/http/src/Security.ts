@@ -57,6 +57,8 @@ export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("@is
 /** Turns a presented bearer token into a principal. */
 export interface Authenticator {
   readonly authenticate: (token: Redacted.Redacted<string>) => Effect.Effect<Principal, Unauthorized>
+  /** Forget anything cached about a token (called after it is revoked through this API). */
+  readonly invalidate?: ((id: TokenId) => Effect.Effect<void>) | undefined
 }
 export const Authenticator = Context.GenericTag<Authenticator>("@isp-framework/http/Authenticator")
 
@@ -136,9 +138,37 @@ export const issueToken = Effect.fn("Tokens.issue")(function*(options: IssueOpti
 export interface TokenOptions {
   /** An extra admin token compared in memory (e.g. `ISP_ADMIN_TOKEN`); any string of 16+ characters. */
   readonly bootstrapAdminToken?: Redacted.Redacted<string> | undefined
+  /**
+   * How long a token record looked up in the repository is reused, in milliseconds (default 2000;
+   * 0 = no cache). A revocation through this API takes effect at once; one made elsewhere (another
+   * instance, SQL) within this long. Expiry is always checked against the clock.
+   */
+  readonly cacheMillis?: number | undefined
 }
 
-const verifyOpaque = (repo: TokenRepository, options: TokenOptions) => (presented: Redacted.Redacted<string>) =>
+const CACHE_MAX = 10_000
+
+/** The opaque-token verifier: `authenticate` plus `invalidate` for its small record cache. */
+const makeOpaque = (repo: TokenRepository, options: TokenOptions) => {
+  const ttl = options.cacheMillis ?? 2_000
+  // token id -> (record or none, until): a hot token costs no database round trip per request.
+  const cache = new Map<string, { readonly found: Option.Option<ApiToken>; readonly until: number }>()
+  const lookup = (id: TokenId): Effect.Effect<Option.Option<ApiToken>> => {
+    if (ttl <= 0) return repo.findById(id)
+    const hit = cache.get(id)
+    const now = Date.now()
+    if (hit !== undefined && hit.until > now) return Effect.succeed(hit.found)
+    return Effect.tap(repo.findById(id), (found) =>
+      Effect.sync(() => {
+        if (cache.size >= CACHE_MAX) cache.clear()
+        cache.set(id, { found, until: now + ttl })
+      }))
+  }
+  const invalidate = (id: TokenId) => Effect.sync(() => void cache.delete(id))
+  return { authenticate: verifyOpaque(lookup, options), invalidate }
+}
+
+const verifyOpaque = (lookup: (id: TokenId) => Effect.Effect<Option.Option<ApiToken>>, options: TokenOptions) => (presented: Redacted.Redacted<string>) =>
   Effect.gen(function*() {
     const raw = Redacted.value(presented)
     const bootstrap = options.bootstrapAdminToken
@@ -147,7 +177,7 @@ const verifyOpaque = (repo: TokenRepository, options: TokenOptions) => (presente
     }
     const m = TOKEN.exec(raw)
     if (m === null) return yield* new Unauthorized({ reason: "unknown token" })
-    const found = yield* repo.findById(uuidOf(m[1]!) as TokenId)
+    const found = yield* lookup(uuidOf(m[1]!) as TokenId)
     // Same work whether or not the id exists, so timing does not tell which ids are real.
     const expected = Option.match(found, { onNone: () => Buffer.alloc(32), onSome: (t) => Buffer.from(t.secretHash, "hex") })
     const matches = expected.length === 32 && timingSafeEqual(sha256(raw), expected)
@@ -168,7 +198,7 @@ const verifyOpaque = (repo: TokenRepository, options: TokenOptions) => (presente
  * @since 0.1.0
  */
 export const layerTokens = (options: TokenOptions = {}): Layer.Layer<Authenticator, never, TokenRepository> =>
-  Layer.effect(Authenticator, Effect.map(TokenRepository, (repo) => ({ authenticate: verifyOpaque(repo, options) })))
+  Layer.effect(Authenticator, Effect.map(TokenRepository, (repo) => makeOpaque(repo, options)))
 
 // --- JWT (HS256) ----------------------------------------------------------------------------------
 
@@ -254,10 +284,11 @@ export const layerTokensOrJwt = (
   Layer.effect(
     Authenticator,
     Effect.map(TokenRepository, (repo) => {
-      const opaque = verifyOpaque(repo, options)
+      const opaque = makeOpaque(repo, options)
       const jwtVerify = verifyJwt(jwt)
       return {
-        authenticate: (token) => Redacted.value(token).split(".").length === 3 ? jwtVerify(token) : opaque(token)
+        authenticate: (token) => Redacted.value(token).split(".").length === 3 ? jwtVerify(token) : opaque.authenticate(token),
+        invalidate: opaque.invalidate
       }
     })
   )

@@ -98,6 +98,13 @@ export const make = Effect.gen(function*() {
       orDieSql(sql`SELECT * FROM service_status_changes WHERE service_id = ${id} ORDER BY at, id`).pipe(
         Effect.map((rows) => rows.map(decodeChange))
       ),
+    historyOf: (ids) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : orDieSql(sql`
+          SELECT * FROM service_status_changes WHERE ${sql.in("service_id", ids)} ORDER BY at, id`).pipe(
+          Effect.map((rows) => rows.map(decodeChange))
+        ),
     searchHistory: (query) => orDieSql(searchPage(sql, FilterDict.StatusChangeFilterSpec, query, { decode: decodeChange })),
     countByCustomer: (customerId) =>
       orDieSql(sql<{ n: unknown }>`SELECT count(*) AS n FROM customer_services WHERE customer_id = ${customerId}`).pipe(

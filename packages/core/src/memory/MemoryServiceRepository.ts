@@ -143,12 +143,18 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
     return [candidate, s]
   }).pipe(Effect.withSpan("MemoryServiceRepository.nextServiceNumber"))
 
+  const byAtThenId = (a: StatusChange, b: StatusChange) =>
+    DateTime.toEpochMillis(a.at) - DateTime.toEpochMillis(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
   const history = (id: ServiceId) =>
-    Effect.map(Ref.get(ref), (s) => {
-      const rows = s.history.get(id) ?? []
-      // Array.prototype.sort is stable: rows with the same instant keep their write order.
-      return [...rows].sort((a, b) => DateTime.toEpochMillis(a.at) - DateTime.toEpochMillis(b.at))
-    }).pipe(Effect.withSpan("MemoryServiceRepository.history"))
+    Effect.map(Ref.get(ref), (s) => [...(s.history.get(id) ?? [])].sort(byAtThenId)).pipe(
+      Effect.withSpan("MemoryServiceRepository.history")
+    )
+
+  const historyOf = (ids: ReadonlyArray<ServiceId>) =>
+    Effect.map(Ref.get(ref), (s) => [...new Set(ids)].flatMap((id) => s.history.get(id) ?? []).sort(byAtThenId)).pipe(
+      Effect.withSpan("MemoryServiceRepository.historyOf")
+    )
 
   const searchHistory = (query: FilterQuery) =>
     Effect.map(Ref.get(ref), (s) => runQuery(StatusChangeFilterSpec, query, s.allHistory)).pipe(
@@ -171,6 +177,7 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
     search,
     nextServiceNumber,
     history,
+    historyOf,
     searchHistory,
     countByCustomer
   })

@@ -34,6 +34,8 @@ export interface ServiceRepository {
   readonly nextServiceNumber: Effect.Effect<string>
   /** Every status change of a service, oldest first. */
   readonly history: (id: ServiceId) => Effect.Effect<ReadonlyArray<StatusChange>>
+  /** The history of many services in one batched lookup, ordered by (at, id): the `include=history` path. */
+  readonly historyOf: (ids: ReadonlyArray<ServiceId>) => Effect.Effect<ReadonlyArray<StatusChange>>
   /** Status history search across services (filterable by service_id, customer_id, next_status, at, …). */
   readonly searchHistory: (query: FilterQuery) => Effect.Effect<Page<StatusChange>>
   readonly countByCustomer: (customerId: CustomerId) => Effect.Effect<number>

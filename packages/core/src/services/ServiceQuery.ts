@@ -16,10 +16,9 @@ import type { IpAssignment } from "../domain/IpPool.js"
 import type { ServiceTemplate } from "../domain/ServiceTemplate.js"
 import type { StatusChange } from "../domain/StatusChange.js"
 import type { ProvisioningWorkflow } from "../domain/Workflow.js"
-import type { FilterQuery, Page } from "../filters/Ast.js"
+import type { FilterQuery } from "../filters/Ast.js"
 import { parse } from "../filters/Parse.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
-import { StatusChangeFilterSpec } from "../filters/specs/StatusChangeFilterSpec.js"
 import { IpAllocator } from "../ports/IpAllocator.js"
 import { ServiceRepository } from "../ports/ServiceRepository.js"
 import { TemplateRepository } from "../ports/TemplateRepository.js"
@@ -57,26 +56,6 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
     const workflows = yield* WorkflowRepository
     const ips = yield* IpAllocator
 
-    const allHistory = (ids: ReadonlyArray<ServiceId>) =>
-      Effect.gen(function*() {
-        const rows: Array<StatusChange> = []
-        let cursor: string | null = null
-        do {
-          const dict: Record<string, unknown> = {
-            service_id__in: ids,
-            order_by: "at",
-            limit: StatusChangeFilterSpec.maxLimit,
-            ...(cursor ? { cursor } : {})
-          }
-          const page: Page<StatusChange> = yield* Effect.orDie(
-            Effect.flatMap(parse(StatusChangeFilterSpec, dict), services.searchHistory)
-          )
-          rows.push(...page.items)
-          cursor = page.nextCursor
-        } while (cursor !== null)
-        return rows
-      })
-
     /** Loads `include`d relations for a page of services: one batched lookup per relation. */
     const withRelations = (
       items: ReadonlyArray<CustomerService>,
@@ -90,7 +69,7 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
           want.has("template") ? templates.getMany([...new Set(items.map((s) => s.templateId))]) : Effect.succeed(null),
           want.has("workflow") ? workflows.latestForServices(ids) : Effect.succeed(null),
           want.has("ip_assignments") ? ips.findByServices(ids) : Effect.succeed(null),
-          want.has("history") ? allHistory(ids) : Effect.succeed(null)
+          want.has("history") ? services.historyOf(ids) : Effect.succeed(null)
         ], { concurrency: "unbounded" })
         const tplById = new Map((tpls ?? []).map((t) => [t.id, t]))
         const wfByService = new Map((wfs ?? []).map((w) => [w.serviceId, w]))

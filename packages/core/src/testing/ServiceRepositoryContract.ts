@@ -210,6 +210,23 @@ export const serviceRepositoryContract = <E>(
         expect(times).toEqual([...times].sort((x, y) => x - y))
       }))
 
+    it.effect("historyOf returns the rows of every asked service, by (at, id), and nothing else", () =>
+      Effect.gen(function*() {
+        const repo = yield* ServiceRepository
+        const a = yield* storedService()
+        const b = yield* storedService()
+        const other = yield* storedService()
+        const next = bump(a, { status: "ACTIVE" })
+        yield* repo.update(next, change(a, next, "ACTIVE"))
+        const rows = yield* repo.historyOf([a.id, b.id, a.id])
+        expect(rows.map((h) => h.serviceId).filter((id) => id === other.id)).toEqual([])
+        expect(rows.filter((h) => h.serviceId === a.id).map((h) => h.nextStatus)).toEqual(["PENDING", "ACTIVE"])
+        expect(rows.filter((h) => h.serviceId === b.id)).toHaveLength(1)
+        const keys = rows.map((h) => [DateTime.toEpochMillis(h.at), h.id] as const)
+        expect(keys).toEqual([...keys].sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0)))
+        expect(yield* repo.historyOf([])).toEqual([])
+      }))
+
     it.effect("findByUsername finds the live holder only", () =>
       Effect.gen(function*() {
         const repo = yield* ServiceRepository

@@ -326,13 +326,13 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
           claimed
         )))
 
+    /** Claims up to `limit` due workflows for `workerId` (oldest due first) without running them. */
+    const claim = (workerId: string, limit: number) =>
+      repo.claimDue({ workerId, leaseMillis: settings.leaseMillis, limit }).pipe(Effect.withSpan("WorkflowEngine.claim"))
+
     /** Claims up to `batchSize` due workflows and runs them concurrently; returns how many were claimed. */
     const tick = Effect.fn("WorkflowEngine.tick")(function*(options: TickOptions) {
-      const claimed = yield* repo.claimDue({
-        workerId: options.workerId,
-        leaseMillis: settings.leaseMillis,
-        limit: options.batchSize ?? 10
-      })
+      const claimed = yield* claim(options.workerId, options.batchSize ?? 10)
       yield* Effect.forEach(claimed, (wf) => runClaimed(wf, options.workerId, options.shouldStop), {
         concurrency: "unbounded",
         discard: true
@@ -370,7 +370,7 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
       }
     })
 
-    return { runClaimed, tick, runUntilIdle, drain, settings } as const
+    return { claim, runClaimed, tick, runUntilIdle, drain, settings } as const
   }),
   dependencies: [ServiceLifecycle.Default]
 }) {}

@@ -6,6 +6,7 @@
  *   new session ids first (ON CONFLICT DO NOTHING), then locks every session of the batch with
  *   `SELECT … FOR UPDATE`, so two app instances folding the same retransmit serialise on the row.
  * - Byte counts are numeric(20, 0): 64-bit unsigned counters do not fit bigint.
+ * - `ip_assignments_live_address_idx` serves the Framed-IP-Address lookup of the ingest resolver.
  * - No foreign keys to customer_services: the ingest must not take KEY SHARE locks on hot service rows.
  */
 import { SqlClient } from "@effect/sql"
@@ -52,6 +53,8 @@ export default Effect.gen(function*() {
       PRIMARY KEY (service_id, granularity, period_start)
     )`
   yield* sql`CREATE INDEX usage_buckets_period_idx ON usage_buckets (granularity, period_start, service_id)`
+  // Framed-IP-Address -> service (PgFramedIpLookup): live assignments by address.
+  yield* sql`CREATE INDEX ip_assignments_live_address_idx ON ip_assignments (address) WHERE released_at IS NULL`
   yield* sql`
     CREATE TABLE radacct_import_watermarks (
       name text COLLATE "C" PRIMARY KEY,
