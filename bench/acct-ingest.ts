@@ -15,6 +15,7 @@ import { SqlClient } from "@effect/sql"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { DateTime, Effect, Redacted, Schema } from "effect"
 import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { BillingCycle, makeAccountingRecord, type ServiceId } from "@isp-framework/core"
 import { Migrations, PgliteClient, PgUsageStore } from "@isp-framework/adapters"
 import type { IngestItem } from "@isp-framework/core"
@@ -23,7 +24,7 @@ const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127
 const SESSIONS = 20_000
 const ROUNDS = 5
 const BATCH = 2_000
-const WRITERS = 4
+const WRITERS = Number(process.env["ACCT_BENCH_WRITERS"] ?? 4)
 const BASELINE_RECORDS = 20_000
 const cycle = Schema.decodeUnknownSync(BillingCycle)({ timeZone: "Europe/Berlin", period: "MONTHLY", anchorDate: "2026-01-01" })
 const T0 = Date.parse("2026-03-10T10:00:00Z")
@@ -62,6 +63,28 @@ const program = Effect.gen(function*() {
   }, { concurrency: WRITERS, discard: true })
   const baselineRate = BASELINE_RECORDS / ((performance.now() - b0) / 1000)
 
+  // CPU time of the PostgreSQL backends serving this database (Linux /proc, same machine only):
+  // with the machine shared, CPU per record compares runs better than wall-clock rate.
+  const backendCpuMs = Effect.map(
+    sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`,
+    (rows) => {
+      let ticks = 0
+      for (const r of rows) {
+        try {
+          const f = readFileSync(`/proc/${r.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+          ticks += Number(f[11]) + Number(f[12]) // utime + stime (fields 14, 15)
+        } catch {
+          return null // not local, or not Linux
+        }
+      }
+      return ticks * 10 // USER_HZ = 100
+    }
+  )
+  // Warm every pool connection so the backends exist before the first reading.
+  yield* Effect.forEach(Array.from({ length: WRITERS }, (_, k) => k), () => sql`SELECT pg_sleep(0.05)`, { concurrency: WRITERS, discard: true })
+  const pg0 = yield* backendCpuMs
+  const cpu0 = process.cpuUsage()
+
   // The ingest: every session sends ROUNDS records; rounds interleave like 20,000 live sessions.
   let total = 0
   const t0 = performance.now()
@@ -80,6 +103,8 @@ const program = Effect.gen(function*() {
   }
   const seconds = (performance.now() - t0) / 1000
   const rate = total / seconds
+  const cpu = process.cpuUsage(cpu0)
+  const pg1 = yield* backendCpuMs
 
   // Lost = sessions whose stored counters or PERIOD bucket differ from the last interim sent.
   const rows = yield* sql`
@@ -97,6 +122,9 @@ const program = Effect.gen(function*() {
   console.log(`bench acct-ingest: ${Math.round(rate)} records/s (${total} records, ${SESSIONS} sessions, batch ${BATCH}, ${WRITERS} writers, ${seconds.toFixed(1)} s)`)
   console.log(`bench acct-row-insert: ${Math.round(baselineRate)} records/s (baseline, one INSERT per record)`)
   console.log(`ratio acct-ingest-vs-row-insert: ${(rate / baselineRate).toFixed(2)}`)
+  const perRecord = (ms: number) => ((ms * 1000) / total).toFixed(1)
+  console.log(`bench acct-cpu: node ${perRecord((cpu.user + cpu.system) / 1000)} us/record, postgres ${
+    pg0 === null || pg1 === null ? "n/a" : `${perRecord(pg1 - pg0)} us/record`}`)
   console.log(`bench acct-lost: ${lost} records (bytes in buckets ${BigInt(sumIn) === want ? "match" : "DIFFER"})`)
 })
 

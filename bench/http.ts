@@ -2,7 +2,8 @@
  * `GET /v1/services?status=ACTIVE&limit=50` through the whole HTTP stack (auth, filter parsing,
  * repository, schema encoding) versus a bare `node:http` handler running the same SQL through the
  * same `pg` pool, in the same run, on a fresh PostgreSQL database with ~10k services; the HTTP stack
- * once with request tracing on and once with it off. autocannon over loopback.
+ * once with request tracing on, once off, and once with a stand-in span exporter installed;
+ * autocannon over loopback, in interleaved rounds (ratios are medians of same-round ratios).
  *
  * Prints `bench http-services: N req/s`, `ratio http-vs-bare: X`, `ratio http-vs-bare-untraced: X`.
  * Run: `npx tsx bench/http.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
@@ -14,7 +15,7 @@ import { SqlClient } from "@effect/sql"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { CreateTemplate, InternetSpec, ServiceCatalog, ServiceProvisioning, ServiceQuery, TariffId } from "@isp-framework/core"
 import autocannon from "autocannon"
-import { Context, Effect, Layer, Redacted, String as Str } from "effect"
+import { Context, Effect, Layer, Option, Redacted, String as Str, Tracer } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 // pg ships no types here (no @types/pg); the few calls used are typed locally.
@@ -90,10 +91,52 @@ const bareServer = (pool: PgPool) =>
 
 class Port extends Context.Tag("bench/Port")<Port, number>() {}
 
-const apiServer = (tracing: boolean) =>
+/**
+ * A stand-in for an exporter (e.g. @effect/opentelemetry): real span objects with attributes and
+ * an end, kept in a small ring buffer. With it installed the API records every span, so the
+ * "exporter" figure is what tracing costs when someone is watching.
+ */
+let spansEnded = 0
+class BenchSpan implements Tracer.Span {
+  readonly _tag = "Span"
+  readonly spanId = Math.random().toString(16).slice(2)
+  readonly traceId: string
+  status: Tracer.SpanStatus
+  readonly attributes = new Map<string, unknown>()
+  constructor(
+    readonly name: string,
+    readonly parent: Option.Option<Tracer.AnySpan>,
+    readonly context: Context.Context<never>,
+    public links: ReadonlyArray<Tracer.SpanLink>,
+    startTime: bigint,
+    readonly kind: Tracer.SpanKind
+  ) {
+    this.traceId = parent._tag === "Some" ? parent.value.traceId : this.spanId
+    this.status = { _tag: "Started", startTime }
+  }
+  readonly sampled = true
+  end(endTime: bigint, exit: any) {
+    this.status = { _tag: "Ended", startTime: (this.status as any).startTime, endTime, exit }
+    spansEnded++
+  }
+  attribute(key: string, value: unknown) {
+    this.attributes.set(key, value)
+  }
+  event() {}
+  addLinks(links: ReadonlyArray<Tracer.SpanLink>) {
+    this.links = [...this.links, ...links]
+  }
+}
+const benchTracer = Tracer.make({
+  span: (name, parent, context, links, startTime, kind) => new BenchSpan(name, parent, context, links, startTime, kind),
+  context: (f) => f()
+})
+
+const apiServer = (tracing: boolean, exporter = false) =>
   Layer.effect(Port, Effect.map(HttpServer.HttpServer, (s) => (s.address as HttpServer.TcpAddress).port)).pipe(
     Layer.provideMerge(
       HttpLayer.layer({ logger: false, docs: false, tracing }).pipe(
+        Layer.provide(exporter ? Layer.setTracer(benchTracer) : Layer.empty),
         Layer.provide(Security.layerTokens({ bootstrapAdminToken: Redacted.make(TOKEN) })),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
       )
@@ -131,6 +174,8 @@ const main = Effect.gen(function*() {
     () => Effect.promise(() => admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).then(() => admin.end()))
   )
   const pool = new pg.Pool({ connectionString: dbUrl, max: 10 })
+  // Dropping the database at the end ends idle pool connections: not an error worth crashing on.
+  ;(pool as unknown as { on: (event: string, f: () => void) => void }).on("error", () => {})
   const client = yield* PgClient.fromPool({
     acquire: Effect.acquireRelease(Effect.succeed(pool as any), (p: PgPool) => Effect.promise(() => p.end())),
     transformQueryNames: Str.camelToSnake,
@@ -155,9 +200,12 @@ const main = Effect.gen(function*() {
 
   const traced = yield* Effect.map(Layer.build(apiServer(true).pipe(Layer.provide(Layer.succeedContext(coreContext)))), Context.get(Port))
   const untraced = yield* Effect.map(Layer.build(apiServer(false).pipe(Layer.provide(Layer.succeedContext(coreContext)))), Context.get(Port))
+  const exported = yield* Effect.map(Layer.build(apiServer(true, true).pipe(Layer.provide(Layer.succeedContext(coreContext)))), Context.get(Port))
   const bare = yield* Effect.acquireRelease(Effect.promise(() => bareServer(pool)), (b) => Effect.sync(b.close))
 
-  const urls = { bare: bare.url + PATH, traced: `http://127.0.0.1:${traced}${PATH}`, untraced: `http://127.0.0.1:${untraced}${PATH}` }
+  const urls = { bare: bare.url + PATH, traced: `http://127.0.0.1:${traced}${PATH}`, untraced: `http://127.0.0.1:${untraced}${PATH}`,
+    exporter: `http://127.0.0.1:${exported}${PATH}`
+  }
   // BENCH_HTTP_ONLY=bare|traced|untraced: load one server only (for profiling with --cpu-prof).
   const only = process.env["BENCH_HTTP_ONLY"] as keyof typeof urls | undefined
   if (only !== undefined && only in urls) {
@@ -165,16 +213,39 @@ const main = Effect.gen(function*() {
     console.log(`bench http-${only}: ${rps.toFixed(0)} req/s`)
     return
   }
-  // Warm up JITs and the pool, then measure each in turn.
+  // Warm up JITs and the pool. Then rounds: each round measures every server in turn (rotating the
+  // order), and each ratio is the median over rounds of (server / bare in the same round), so
+  // load from elsewhere on the machine hits both sides of a ratio alike.
   for (const url of Object.values(urls)) yield* Effect.promise(() => cannon(url, 2))
-  const bareRps = yield* Effect.promise(() => cannon(urls.bare, DURATION))
-  const tracedRps = yield* Effect.promise(() => cannon(urls.traced, DURATION))
-  const untracedRps = yield* Effect.promise(() => cannon(urls.untraced, DURATION))
+  const names = ["bare", "traced", "untraced", "exporter"] as const
+  const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? 4)
+  const per = Math.max(2, Math.round(DURATION / 2))
+  const results: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length]!
+      results[name].push(yield* Effect.promise(() => cannon(urls[name], per)))
+    }
+  }
+  if (spansEnded === 0) throw new Error("the exporter run recorded no spans")
+  const median = (xs: ReadonlyArray<number>) => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+  }
+  const ratio = (name: (typeof names)[number]) => median(results[name].map((v, i) => v / results.bare[i]!))
+  const bareRps = median(results.bare)
+  const tracedRps = median(results.traced)
+  const untracedRps = median(results.untraced)
+  const exporterRps = median(results.exporter)
   console.log(`bench http-bare: ${bareRps.toFixed(0)} req/s`)
   console.log(`bench http-services: ${tracedRps.toFixed(0)} req/s`)
   console.log(`bench http-services-untraced: ${untracedRps.toFixed(0)} req/s`)
-  console.log(`ratio http-vs-bare: ${(tracedRps / bareRps).toFixed(2)}`)
-  console.log(`ratio http-vs-bare-untraced: ${(untracedRps / bareRps).toFixed(2)}`)
+  console.log(`ratio http-vs-bare: ${ratio("traced").toFixed(2)}`)
+  console.log(`ratio http-vs-bare-untraced: ${ratio("untraced").toFixed(2)}`)
+  // "traced" above records spans only when an exporter is installed (none is, so they are free);
+  // this line is tracing with a stand-in exporter recording every span.
+  console.log(`bench http-services-exporter: ${exporterRps.toFixed(0)} req/s`)
+  console.log(`ratio http-vs-bare-exporter: ${ratio("exporter").toFixed(2)}`)
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

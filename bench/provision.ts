@@ -104,6 +104,9 @@ const provisionRate = Effect.gen(function*() {
     // Warm-up: connections to the router and the database, JIT.
     yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i), (i) => provisioning.provisionInternet(request(-1 - i)), { concurrency: 20 })
     yield* waitAll(20)
+    const [before] = yield* sql<{ xacts: number }>`
+      SELECT (xact_commit + xact_rollback)::int AS xacts FROM pg_stat_database WHERE datname = current_database()`
+    const cpu = process.cpuUsage()
     const start = performance.now()
     yield* Effect.forEach(Array.from({ length: N }, (_, i) => i), (i) => provisioning.provisionInternet(request(i)), {
       concurrency: 50,
@@ -111,6 +114,14 @@ const provisionRate = Effect.gen(function*() {
     })
     yield* waitAll(N + 20)
     const elapsed = performance.now() - start
+    const used = process.cpuUsage(cpu)
+    yield* Effect.sleep("1 second") // PostgreSQL publishes a backend's statistics after it goes idle (≤ 1 s)
+    const [after] = yield* sql<{ xacts: number }>`
+      SELECT (xact_commit + xact_rollback)::int AS xacts FROM pg_stat_database WHERE datname = current_database()`
+    // Figures that the machine's load moves much less than the rate: the process's CPU time and the
+    // database transactions (statements outside a transaction count one each) per activation.
+    console.log(`bench provision-cpu: ${((used.user + used.system) / 1000 / N).toFixed(2)} ms CPU/activation`)
+    console.log(`bench provision-db: ${((after!.xacts - before!.xacts) / N).toFixed(1)} transactions/activation`)
     if (process.env["PROVISION_BENCH_STEPS"] !== undefined) {
       // Where the time goes: mean wall time per step, and the wait between steps.
       const rows = yield* sql<{ name: string; ms: number }>`

@@ -6,7 +6,7 @@
  */
 import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, SimulatedNas, SimulatedRadius, SimulatedRouter, WorkflowEngine } from "@isp-framework/core"
 import { Config, Effect, Layer, Option } from "effect"
-import { Database, Migrations, NasSessionControlLive, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
+import { NasSessionControlLive, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
 // Not (yet) re-exported by the package indexes.
 import * as PgUsageStore from "../../packages/adapters/src/postgres/usage/PgUsageStore.js"
 import { ServiceAlerts, ServiceUsage } from "../../packages/http/src/internal/core.js"
@@ -14,8 +14,7 @@ import { ServiceAlerts, ServiceUsage } from "../../packages/http/src/internal/co
 /** Repositories, tokens, the IP allocator and a SQL transactor, all over `SqlClient`. */
 export const PgPorts = Layer.merge(PostgresLayer.layer, PgUsageStore.layer())
 
-/** The database from the environment, migrated. */
-export const DatabaseLive = Migrations.layer().pipe(Layer.provideMerge(Database.layerFromEnv))
+export { DatabaseLive, startupPhase } from "./Database.js"
 
 // --- network side ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Actor, type CustomerService, ServiceNotFound, type ServiceAlert, WorkflowNotFound } from "@isp-framework/core"
-import { Context, DateTime, Duration, Effect, Metric, Option, Redacted, Schema, Stream } from "effect"
+import { Context, DateTime, Deferred, Duration, Effect, Metric, Option, Redacted, Schema, Stream } from "effect"
 import { IspApi, ServiceView } from "./Api.js"
 import { compileStructEncoder } from "./internal/fastJson.js"
 import {
@@ -155,6 +155,13 @@ export class AlertStreamConfig extends Context.Tag("@isp-framework/http/AlertStr
   { readonly heartbeat: Duration.DurationInput }
 >() {}
 
+/**
+ * Completed when the server starts shutting down: open event streams end then, so the graceful
+ * shutdown (which waits for in-flight responses) is not held open by them. `HttpLayer.layer`
+ * provides it.
+ */
+export class StreamsShutdown extends Context.Tag("@isp-framework/http/StreamsShutdown")<StreamsShutdown, Deferred.Deferred<void>>() {}
+
 /** Open `GET /v1/alerts/stream` connections (a gauge: up on connect, down on disconnect). */
 export const openAlertStreams = Metric.gauge("isp_http_alert_streams_open")
 
@@ -169,6 +176,7 @@ const alertFrame = (alert: ServiceAlert) =>
 export const AlertsLive = HttpApiBuilder.group(IspApi, "alerts", (handlers) =>
   Effect.gen(function*() {
     const alerts = yield* ServiceAlerts
+    const shutdown = yield* Effect.serviceOption(StreamsShutdown)
     const heartbeat = Option.match(yield* Effect.serviceOption(AlertStreamConfig), {
       onNone: () => Duration.seconds(15),
       onSome: (c) => Duration.decode(c.heartbeat)
@@ -190,9 +198,10 @@ export const AlertsLive = HttpApiBuilder.group(IspApi, "alerts", (handlers) =>
             ? alerts.stream.pipe(Stream.filter((a) => a.customerId === principal.customerId))
             : alerts.stream
           const beats = Stream.tick(heartbeat).pipe(Stream.drop(1), Stream.as(utf8.encode(": heartbeat\n\n")))
-          const frames = Stream.make(utf8.encode(": connected\n\n")).pipe(
+          const live = Stream.make(utf8.encode(": connected\n\n")).pipe(
             Stream.concat(Stream.merge(own.pipe(Stream.map(alertFrame)), beats))
           )
+          const frames = Option.isSome(shutdown) ? Stream.interruptWhen(live, Deferred.await(shutdown.value)) : live
           // The stream is interrupted when the client disconnects (the platform interrupts the
           // request fiber), which releases the subscription and lowers the gauge.
           const body = Stream.unwrapScoped(

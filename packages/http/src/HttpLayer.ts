@@ -13,10 +13,10 @@
  * @since 0.1.0
  */
 import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServerError } from "@effect/platform"
-import { Cause, Context, Effect, Layer, Option, type Tracer } from "effect"
+import { Cause, Context, Deferred, Effect, Layer, Option, type Tracer } from "effect"
 import { IspApi } from "./Api.js"
 import { MalformedBody } from "./Errors.js"
-import { AlertsLive, ServicesLive, TemplatesLive, TokensLive, WorkflowsLive } from "./Handlers.js"
+import { AlertsLive, ServicesLive, StreamsShutdown, TemplatesLive, TokensLive, WorkflowsLive } from "./Handlers.js"
 import { layerAuthentication } from "./Security.js"
 
 /**
@@ -93,6 +93,11 @@ const make = (options: LayerOptions, tracing: boolean) => {
     options.docs === false ? Layer.empty : HttpApiSwagger.layer({ path: "/docs" }),
     MalformedBodyLive
   )
-  const served = serve.pipe(Layer.provide(extras), Layer.provide(ApiLive))
+  // Built after the HttpServer, so released before it: event streams end, then the server drains.
+  const streamsShutdown = Layer.scoped(
+    StreamsShutdown,
+    Effect.tap(Deferred.make<void>(), (d) => Effect.addFinalizer(() => Deferred.succeed(d, undefined)))
+  )
+  const served = serve.pipe(Layer.provide(extras), Layer.provide(ApiLive), Layer.provide(streamsShutdown))
   return tracing ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
 }

@@ -67,7 +67,8 @@ export const layerAuthentication: Layer.Layer<Authentication, never, Authenticat
   Authentication,
   Effect.map(Authenticator, (authenticator) =>
     Authentication.of({
-      bearer: (token) => Effect.withSpan(authenticator.authenticate(token), "Authentication.bearer")
+      // No stack capture: this span wraps every request.
+      bearer: (token) => Effect.withSpan(authenticator.authenticate(token), "Authentication.bearer", { captureStackTrace: false })
     }))
 )
 
@@ -168,11 +169,14 @@ const makeOpaque = (repo: TokenRepository, options: TokenOptions) => {
   return { authenticate: verifyOpaque(lookup, options), invalidate }
 }
 
-const verifyOpaque = (lookup: (id: TokenId) => Effect.Effect<Option.Option<ApiToken>>, options: TokenOptions) => (presented: Redacted.Redacted<string>) =>
+const verifyOpaque = (lookup: (id: TokenId) => Effect.Effect<Option.Option<ApiToken>>, options: TokenOptions) => {
+  // Hashed once: each request then costs one SHA-256 for the bootstrap comparison, not two.
+  const bootstrapDigest = options.bootstrapAdminToken === undefined ? undefined : sha256(Redacted.value(options.bootstrapAdminToken))
+  return (presented: Redacted.Redacted<string>) =>
   Effect.gen(function*() {
     const raw = Redacted.value(presented)
-    const bootstrap = options.bootstrapAdminToken
-    if (bootstrap !== undefined && constantTimeEquals(raw, Redacted.value(bootstrap))) {
+    const digest = sha256(raw)
+    if (bootstrapDigest !== undefined && timingSafeEqual(digest, bootstrapDigest)) {
       return { _tag: "Admin", subject: "bootstrap" } as Principal
     }
     const m = TOKEN.exec(raw)
@@ -180,7 +184,7 @@ const verifyOpaque = (lookup: (id: TokenId) => Effect.Effect<Option.Option<ApiTo
     const found = yield* lookup(uuidOf(m[1]!) as TokenId)
     // Same work whether or not the id exists, so timing does not tell which ids are real.
     const expected = Option.match(found, { onNone: () => Buffer.alloc(32), onSome: (t) => Buffer.from(t.secretHash, "hex") })
-    const matches = expected.length === 32 && timingSafeEqual(sha256(raw), expected)
+    const matches = expected.length === 32 && timingSafeEqual(digest, expected)
     if (Option.isNone(found) || !matches) return yield* new Unauthorized({ reason: "unknown token" })
     const token = found.value
     const now = yield* DateTime.now
@@ -191,6 +195,7 @@ const verifyOpaque = (lookup: (id: TokenId) => Effect.Effect<Option.Option<ApiTo
     if (token.scope === "api") return { _tag: "Admin", subject: `token:${token.id}` } as Principal
     return { _tag: "Customer", customerId: token.customerId!, subject: `token:${token.id}` } as Principal
   })
+}
 
 /**
  * The default authenticator: opaque tokens checked against `TokenRepository` hashes.

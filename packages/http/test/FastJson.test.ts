@@ -4,7 +4,6 @@
 import { expect, it } from "@effect/vitest"
 import { CustomerService } from "@isp-framework/core"
 import { Arbitrary, Schema } from "effect"
-import fc from "fast-check"
 import { ServiceItem, ServiceView } from "../src/Api.js"
 import { compileStructEncoder } from "../src/internal/fastJson.js"
 
@@ -18,5 +17,4 @@ it.prop("fast service JSON = Schema-encoded ServiceItem JSON", [Arbitrary.make(C
 
 it("a property signature cannot be compiled (callers keep the Schema path)", () => {
   expect(() => compileStructEncoder(Schema.Struct({ a: Schema.optional(Schema.String) }).fields)).toThrow()
-  void fc
 })

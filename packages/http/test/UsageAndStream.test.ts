@@ -2,12 +2,12 @@
  * `GET /v1/services/{id}/usage` and `GET /v1/alerts/stream` (SSE) through a real listening server on
  * the memory adapters: success, error statuses and the auth matrix.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { makeAccountingRecord, type CustomerId, type ServiceId } from "@isp-framework/core"
-import { Handlers } from "@isp-framework/http"
-import { DateTime, Effect, Metric } from "effect"
+import { Handlers, Security } from "@isp-framework/http"
+import { DateTime, Effect, Exit, Layer, Metric, Redacted, Scope } from "effect"
 import { WorkflowEngine } from "../../core/src/workflows/Engine.js"
-import { ServiceAlerts, ServiceUsage } from "../src/internal/core.js"
+import { ServiceAlerts, ServiceUsage, TokenRepository } from "../src/internal/core.js"
 import { BaseUrl, issue, MemoryPorts, request, seedCatalog, serverOn } from "./support/Stack.js"
 
 const uniq = () => Math.random().toString(36).slice(2, 10)
@@ -51,12 +51,27 @@ const openStream = (token: string | undefined) =>
           }
           return text
         })
-      return { res, until, text: () => text, close: () => abort.abort() }
+      /** Resolves true once the server ends the body (false if it is still open after `ms`). */
+      const ended = (ms = 5_000) =>
+        Effect.promise(async () => {
+          const deadline = Date.now() + ms
+          while (Date.now() < deadline) {
+            const next = await Promise.race([
+              reader.read().catch(() => ({ done: true as const, value: undefined })),
+              new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), deadline - Date.now()))
+            ])
+            if (next === "timeout") return false
+            if (next.done) return true
+            text += decoder.decode(next.value, { stream: true })
+          }
+          return false
+        })
+      return { res, until, ended, text: () => text, close: () => abort.abort() }
     }))
 
 const streamGauge = Metric.value(Handlers.openAlertStreams).pipe(Effect.map((s) => s.value))
 
-it.layer(serverOn(MemoryPorts, { alertHeartbeat: "150 millis" }), { timeout: 60_000, excludeTestServices: true })("usage and alert stream", (it) => {
+layer(serverOn(MemoryPorts, { alertHeartbeat: "150 millis" }), { timeout: 60_000, excludeTestServices: true })("usage and alert stream", (it) => {
   describe("GET /v1/services/{id}/usage", () => {
     it.effect("bytes as exact decimal strings, series, quota; customers see only their own service", () =>
       Effect.gen(function*() {
@@ -192,6 +207,20 @@ it.layer(serverOn(MemoryPorts, { alertHeartbeat: "150 millis" }), { timeout: 60_
       }))
   })
 
+  describe("token cache", () => {
+    it.effect("a token revoked outside the API stops working within the cache time (2 s)", () =>
+      Effect.gen(function*() {
+        const issued = yield* Security.issueToken({ scope: "customer", customerId: `cache-${uniq()}` as CustomerId })
+        const token = Redacted.value(issued.token)
+        expect((yield* request("GET", "/v1/services", { token })).status).toBe(200)
+        yield* (yield* TokenRepository).revoke(issued.record.id, yield* DateTime.now)
+        yield* Effect.sleep("2100 millis")
+        const after = yield* request("GET", "/v1/services", { token })
+        expect(after.status).toBe(401)
+        expect(after.body.reason).toBe("token revoked")
+      }))
+  })
+
   describe("alerts through ServiceAlerts", () => {
     it.effect("a customer's list filter cannot widen past its own alerts", () =>
       Effect.gen(function*() {
@@ -213,3 +242,15 @@ it.layer(serverOn(MemoryPorts, { alertHeartbeat: "150 millis" }), { timeout: 60_
       }))
   })
 })
+
+it.live("shutting the server down ends open event streams instead of waiting for them", () =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(serverOn(MemoryPorts), scope)
+    const admin = yield* Effect.provide(issue("api"), context)
+    const stream = yield* Effect.provide(openStream(admin), context)
+    yield* stream.until((t) => t.includes(": connected"))
+    // Without the shutdown signal the server's close would wait for this response forever.
+    yield* Scope.close(scope, Exit.void).pipe(Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("shutdown hung") }))
+    expect(yield* stream.ended()).toBe(true)
+  }), 30_000)

@@ -3,7 +3,11 @@
  *
  * - every durable accounting batch goes on to `FupEnforcer.afterIngest` (quota alerts, Smart FUP
  *   speed changes, prepaid suspension) — pass {@link UsageRuntime.onIngested} to an ingest source,
- *   or let {@link make} start the `AccountingServer` with it already wired;
+ *   or let {@link make} start the `AccountingServer` with it already wired. Enforcement runs in its
+ *   own fiber: `onIngested` only queues the result, so the ingest path never waits for the
+ *   enforcer's per-service reads. Results queued while the enforcer is busy are merged into one
+ *   (deltas concatenated, services de-duplicated), which `afterIngest` treats exactly like the
+ *   separate batches;
  * - a scoped fiber sweeps on a `Schedule`: `ServiceUsage.closeStale` (sessions that went silent),
  *   `ServiceAlerts.check` (SLA breaches, pools nearly exhausted) and `FupEnforcer.tick` (a new
  *   billing period restores plan speed; top-ups resume). Each step's failure is logged and the
@@ -15,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Ref, Schedule } from "effect"
+import { Context, Effect, Layer, Queue, Ref, Schedule } from "effect"
 import type * as Scope from "effect/Scope"
 import { FupEnforcer, type IngestResult, ServiceAlerts, ServiceUsage } from "@isp-framework/core"
 import * as AccountingServer from "../radius/AccountingServer.js"
@@ -36,8 +40,10 @@ export interface SweepReport {
 }
 
 export interface UsageRuntime {
-  /** Hand each durable ingest result here (quota / FUP / prepaid enforcement); never fails. */
+  /** Hand each durable ingest result here (queued for quota / FUP / prepaid enforcement); never fails. */
   readonly onIngested: (result: IngestResult) => Effect.Effect<void>
+  /** Waits until every result queued so far has been enforced. */
+  readonly enforced: Effect.Effect<void>
   /** One sweep now (what the scheduled fiber runs). */
   readonly sweepOnce: Effect.Effect<SweepReport>
   /** Sweeps completed by the scheduled fiber since start. */
@@ -51,6 +57,22 @@ export const UsageRuntime = Context.GenericTag<UsageRuntime>("@isp-framework/ada
 const logged = <A>(label: string, fallback: A) => <E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, never, R> =>
   Effect.catchAllCause(effect, (cause) => Effect.as(Effect.logWarning(`UsageRuntime: ${label} failed`, cause), fallback))
 
+/** One result standing for several: `afterIngest` sums each service's deltas, so this is exact. */
+export const mergeResults = (results: ReadonlyArray<IngestResult>): IngestResult => {
+  if (results.length === 1) return results[0]!
+  const services = new Set<IngestResult["affectedServices"][number]>()
+  let records = 0
+  let closedByNas = 0
+  const deltas: Array<IngestResult["deltas"][number]> = []
+  for (const r of results) {
+    records += r.records
+    closedByNas += r.closedByNas
+    for (const d of r.deltas) deltas.push(d)
+    for (const s of r.affectedServices) services.add(s)
+  }
+  return { records, deltas, closedByNas, affectedServices: [...services] }
+}
+
 /** Starts the runtime in the scope. */
 export const make = (
   options: UsageRuntimeOptions = {}
@@ -61,10 +83,25 @@ export const make = (
     const enforcer = yield* FupEnforcer
     const count = yield* Ref.make(0)
 
+    // The enforcement fiber merges whatever is queued into one afterIngest; counters back `enforced`.
+    const queue = yield* Effect.acquireRelease(Queue.unbounded<IngestResult>(), Queue.shutdown)
+    const queued = yield* Ref.make(0)
+    const handled = yield* Ref.make(0)
+    yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+      const taken = [...(yield* Queue.takeBetween(queue, 1, 10_000))]
+      yield* enforcer.afterIngest(mergeResults(taken)).pipe(Effect.asVoid, logged<void>("FupEnforcer.afterIngest", undefined))
+      yield* Ref.update(handled, (n) => n + taken.length)
+    })))
+
     const onIngested = (result: IngestResult): Effect.Effect<void> =>
       result.affectedServices.length === 0
         ? Effect.void
-        : enforcer.afterIngest(result).pipe(Effect.asVoid, logged<void>("FupEnforcer.afterIngest", undefined))
+        : Effect.zipRight(Ref.update(queued, (n) => n + 1), Queue.offer(queue, result))
+
+    const enforced = Effect.gen(function*() {
+      const target = yield* Ref.get(queued)
+      while ((yield* Ref.get(handled)) < target) yield* Effect.sleep("5 millis")
+    })
 
     const sweepOnce = Effect.gen(function*() {
       const stale = yield* usage.closeStale().pipe(Effect.map((s) => s.length), logged("closeStale", 0))
@@ -81,7 +118,7 @@ export const make = (
       ? null
       : yield* AccountingServer.make({ ...options.accounting, onIngested })
 
-    return UsageRuntime.of({ onIngested, sweepOnce, sweeps: Ref.get(count), accountingServer })
+    return UsageRuntime.of({ onIngested, enforced, sweepOnce, sweeps: Ref.get(count), accountingServer })
   })
 
 /** The runtime as a scoped layer (the sweep fiber and server live as long as the layer). */

@@ -34,8 +34,21 @@ export const serviceDateFields = [
  */
 export const decodeServiceFast = fastRow(CustomerService, { dates: serviceDateFields, redacted: ["pppoePassword"] })
 
+/**
+ * The same for rows read without the client's name transforms (snake_case keys): search pages skip
+ * the per-row key rewrite entirely.
+ *
+ * @internal
+ */
+export const decodeServiceRowFast = fastRow(CustomerService, {
+  dates: serviceDateFields,
+  redacted: ["pppoePassword"],
+  columns: "snake_case"
+})
+
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const raw = sql.withoutTransforms()
   const decode = decodeRow(CustomerService)
   const encode = encodeRow(CustomerService)
   const decodeChange = decodeRow(StatusChange)
@@ -90,7 +103,8 @@ export const make = Effect.gen(function*() {
       ids.length === 0
         ? Effect.succeed([])
         : orDieSql(sql`SELECT * FROM customer_services WHERE ${sql.in("id", ids)}`).pipe(Effect.map((r) => r.map(decode))),
-    search: (query) => orDieSql(searchPage(sql, FilterDict.ServiceFilterSpec, query, { decode: decodeServiceFast })),
+    // Columns in the spec are snake_case already, so the SQL is the same without transforms.
+    search: (query) => orDieSql(searchPage(raw, FilterDict.ServiceFilterSpec, query, { decode: decodeServiceRowFast })),
     nextServiceNumber: orDieSql(sql<{ n: unknown }>`SELECT nextval('service_number_seq') AS n`).pipe(
       Effect.map((rows) => `SVC-${String(rows[0]!.n).padStart(6, "0")}`)
     ),

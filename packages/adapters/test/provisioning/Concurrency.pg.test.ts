@@ -2,13 +2,14 @@
  * 200 concurrent `provisionInternet` calls with 4 workers on real PostgreSQL, the RouterOS test
  * server and SQL RADIUS rows: 200 ACTIVE services, 200 distinct IPs, 200 RADIUS users, one set of
  * router objects each; repeated idempotency keys create nothing new; the Reconciler finds no drift.
+ * And the workflows of one service run one at a time, in request order, whichever worker claims them.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer } from "@effect/vitest"
-import { FilterDict, Reconciler, ServiceProvisioning, Worker, WorkflowRepository } from "@isp-framework/core"
+import { FilterDict, Reconciler, ServiceProvisioning, Worker, WorkflowEngine, WorkflowRepository } from "@isp-framework/core"
 import { Effect, Option } from "effect"
 import { RouterOsTestServerTag } from "../support/RouterOsTestServer.js"
-import { pppoeRequest, realPostgres, setupPlan, stack } from "./support.js"
+import { expectNoDrift, finish, pppoeRequest, radiusRowCounts, realPostgres, routerRows, setupPlan, stack } from "./support.js"
 
 const N = 200
 
@@ -73,5 +74,46 @@ describe.skipIf(!realPostgres)("provisioning under concurrency (real PostgreSQL)
         expect(summary.failures).toEqual([])
         expect(summary.drifted).toEqual([])
       }).pipe(Effect.scoped), 120_000)
+
+    it.effect("4 workers never run two workflows of one service at once, and run them in request order", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const { faster, template } = yield* setupPlan({ cidr: "10.61.0.0/24" })
+        const provisioning = yield* ServiceProvisioning
+        const engine = yield* WorkflowEngine
+        const router = yield* RouterOsTestServerTag
+        const activation = yield* provisioning.provisionInternet(pppoeRequest(template.id, "order"))
+        const id = activation.service.id
+        expect((yield* finish(activation)).status).toBe("SUCCEEDED")
+        // Four workflows of one service queued before any worker runs; each could go to another worker.
+        const requests = [
+          yield* provisioning.suspend(id, { reason: "NON_PAYMENT", suspensionType: "FULL" }),
+          yield* provisioning.resume(id),
+          yield* provisioning.changePlan(id, faster.id),
+          yield* provisioning.terminate(id)
+        ]
+        const ids = requests.map((r) => r.workflow.id)
+        const workers = yield* Worker.startMany(4, { pollInterval: "5 millis", batchSize: 4, prefix: "order" })
+        const done = yield* engine.drain(ids, { pollInterval: "20 millis" })
+        yield* Effect.forEach(workers, (w) => w.stop)
+        expect(done.map((w) => [w.kind, w.status])).toEqual([
+          ["SUSPEND", "SUCCEEDED"],
+          ["RESUME", "SUCCEEDED"],
+          ["CHANGE_PLAN", "SUCCEEDED"],
+          ["TERMINATE", "SUCCEEDED"]
+        ])
+        // Serial and in order: each workflow's first step started after the one before it finished.
+        for (let i = 1; i < done.length; i++) {
+          expect(done[i]!.steps[0]!.startedAt!.epochMillis).toBeGreaterThanOrEqual(done[i - 1]!.finishedAt!.epochMillis)
+        }
+        // The last request wins: nothing of the service is left on the router, in RADIUS or in the pool.
+        const rows = routerRows(router, id)
+        expect([rows.secrets, rows.queues, rows.addressList, rows.leases].map((r) => r.length)).toEqual([0, 0, 0, 0])
+        expect(yield* radiusRowCounts("userorder@isp.net")).toEqual({ check: 0, reply: 0, groups: 0 })
+        const [live] = yield* sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM ip_assignments WHERE service_id = ${id} AND released_at IS NULL`
+        expect(live!.n).toBe(0)
+        yield* expectNoDrift(id)
+      }).pipe(Effect.scoped), 60_000)
   })
 })

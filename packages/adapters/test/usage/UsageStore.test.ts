@@ -191,6 +191,43 @@ describe.runIf(TestDatabase.realPostgresAvailable())("PgUsageStore on PostgreSQL
           const [row] = yield* sql`SELECT count(*)::int AS n FROM accounting_sessions WHERE session_id LIKE 'c-%'`
           expect(row!.n).toBe(20)
         }))
+
+      it.effect("concurrent batches mixing known and new sessions (two locking rounds) still count each byte once", () =>
+        Effect.gen(function*() {
+          const store = yield* UsageStore
+          const services = Array.from({ length: 40 }, () => newServiceId())
+          const packets = services.map((sid) => items(sessionPackets(`m-${sid}`, [[GW + 3, 9], [5, GW]], true), sid))
+          // Half the sessions are known before the race.
+          yield* store.ingest(packets.filter((_, i) => i % 2 === 0).flatMap((p) => p.slice(0, 1)))
+          const rotations = Array.from({ length: 8 }, (_, k) => {
+            const all = packets.flat()
+            return [...all.slice((k * 17) % all.length), ...all.slice(0, (k * 17) % all.length)]
+          })
+          yield* Effect.all(rotations.map((batch) => store.ingest(batch)), { concurrency: "unbounded" })
+          for (const sid of services) {
+            const t = yield* totalsOf(sid)
+            expect(t.period).toEqual([BigInt(GW) + 8n, BigInt(GW) + 9n, 610])
+          }
+        }))
+
+      it.effect("property: text array literals round-trip through PostgreSQL", () =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const ctx = yield* Effect.context<SqlClient.SqlClient>()
+          yield* Effect.promise(() =>
+            fc.assert(
+              fc.asyncProperty(fc.array(fc.option(fc.string({ unit: "grapheme" }), { nil: null }), { maxLength: 20 }), async (values) => {
+                const clean = values.map((v) => (v === null ? null : v.replace(/\u0000/g, "")))
+                const rows = await Effect.runPromise(Effect.provide(
+                  sql`SELECT x FROM unnest(${PgUsageStore.textArray(clean)}::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n`,
+                  ctx
+                ))
+                expect(rows.map((r) => r.x)).toEqual(clean)
+              }),
+              { numRuns: 100 }
+            )
+          )
+        }))
     }
   )
 })

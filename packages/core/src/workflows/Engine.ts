@@ -169,7 +169,7 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
               ...wf,
               lockedBy: workerId,
               lockedUntil: State.leaseUntil(t, settings.leaseMillis)
-            })
+            }, true)
             : wf
           yield* repo.save(record, workerId)
           return record
@@ -256,7 +256,9 @@ export class WorkflowEngine extends Effect.Service<WorkflowEngine>()("@isp-frame
             }
             orderChecked = true
           }
-          wf = yield* save(State.startStep(wf, index, t, workerId, State.leaseUntil(t, settings.leaseMillis)))
+          // Read the clock again: the check above may have waited for a connection.
+          const startAt = yield* now
+          wf = yield* save(State.startStep(wf, index, startAt, workerId, State.leaseUntil(startAt, settings.leaseMillis)))
           startedIndex = index
         } else if (yield* shouldStop) {
           // Started by the previous save but not run: give the step back as it was before that save.

@@ -1,8 +1,6 @@
 /**
- * A workflow worker: a scoped fiber that keeps up to `batchSize` workflows running, claiming more as
- * soon as one finishes (a slow workflow never holds back the others of its batch), and polls when
- * nothing is due. Start any number, in any number of processes; the repository's lease keeps them
- * from running one workflow twice at once.
+ * A workflow worker: a scoped fiber that loops `claimDue → run each → poll`. Start any number, in any
+ * number of processes; the repository's lease keeps them from running one workflow twice at once.
  *
  * Shutdown is graceful: closing the worker's scope (or `stop`) lets each running workflow finish its
  * current step, gives the lease back, and ends the loop; after `shutdownTimeout` the fiber is
@@ -10,14 +8,14 @@
  *
  * @since 0.1.0
  */
-import { Deferred, type Duration, Effect, Fiber, FiberSet, Layer, Queue, Ref, type Scope } from "effect"
+import { Deferred, type Duration, Effect, Fiber, Layer, Ref, type Scope } from "effect"
 import { uuidv7 } from "../internal/uuid.js"
 import { WorkflowEngine } from "./Engine.js"
 
 export interface WorkerOptions {
   /** Unique per worker; default a fresh id. */
   readonly workerId?: string | undefined
-  /** Workflows run concurrently (claimed as slots free up). Default 10. */
+  /** Workflows claimed per pass (run concurrently). Default 10. */
   readonly batchSize?: number | undefined
   /** Sleep between passes that found nothing due. Default 500 ms. */
   readonly pollInterval?: Duration.DurationInput | undefined
@@ -47,40 +45,19 @@ export const start = (options: WorkerOptions = {}): Effect.Effect<WorkerHandle, 
     const stopSignal = yield* Deferred.make<void>()
     const shouldStop = Ref.get(stopping)
 
-    const slots = Math.max(1, options.batchSize ?? 10)
-    const poll = options.pollInterval ?? "500 millis"
     const loop = Effect.gen(function*() {
-      // The running workflows are children of this scope: interrupting the loop fiber (a crash)
-      // interrupts them too; their leases then expire and another worker resumes them.
-      const running = yield* FiberSet.make<unknown, never>()
-      const freed = yield* Queue.sliding<void>(1)
-      const active = yield* Ref.make(0)
       while (!(yield* shouldStop)) {
-        const free = slots - (yield* Ref.get(active))
-        const claimed = free <= 0 ? [] : yield* engine.claim(workerId, free).pipe(
+        const n = yield* engine.tick({ workerId, batchSize: options.batchSize ?? 10, shouldStop }).pipe(
           Effect.catchAllCause((cause) =>
-            Effect.as(Effect.logError("workflow worker claim failed", cause).pipe(Effect.annotateLogs({ workerId })), [])
+            Effect.as(Effect.logError("workflow worker pass failed", cause).pipe(Effect.annotateLogs({ workerId })), 0)
           )
         )
-        for (const wf of claimed) {
-          yield* Ref.update(active, (n) => n + 1)
-          yield* FiberSet.run(
-            running,
-            engine.runClaimed(wf, workerId, shouldStop).pipe(
-              Effect.catchAllCause((cause) =>
-                Effect.logError("workflow run failed", cause).pipe(Effect.annotateLogs({ workerId, workflowId: wf.id }))
-              ),
-              Effect.ensuring(Effect.zipRight(Ref.update(active, (n) => n - 1), Queue.offer(freed, undefined)))
-            )
-          )
+        if (n === 0) {
+          // Wake early on stop so shutdown does not wait a whole poll interval.
+          yield* Effect.raceFirst(Effect.sleep(options.pollInterval ?? "500 millis"), Deferred.await(stopSignal))
         }
-        if (free > 0 && claimed.length === free) continue // maybe more are due: claim again at once
-        // Wait for a slot to free up or the poll interval, whichever comes first; wake early on stop.
-        yield* Effect.raceAll([Queue.take(freed), Effect.sleep(poll), Deferred.await(stopSignal)])
       }
-      // Graceful stop: the running workflows finish their current step and give their leases back.
-      yield* FiberSet.awaitEmpty(running)
-    }).pipe(Effect.scoped, Effect.annotateLogs({ workerId }))
+    }).pipe(Effect.annotateLogs({ workerId }))
 
     const fiber = yield* Effect.forkDaemon(loop)
     const stop = Effect.gen(function*() {

@@ -365,6 +365,43 @@ describe("workers and leases", () => {
       expect(done!.status).toBe("SUCCEEDED")
     }).pipe(Effect.scoped)))
 
+  it.live("4 workers never run two workflows of one service at once, and run them in request order", () =>
+    run(Effect.gen(function*() {
+      const { faster, service } = yield* activated("order")
+      const provisioning = yield* ServiceProvisioning
+      const repo = yield* WorkflowRepository
+      // Four requests queued back to back before any worker runs: each could be claimed by a different worker.
+      const requests = [
+        yield* provisioning.suspend(service.id, { reason: "NON_PAYMENT", suspensionType: "FULL" }),
+        yield* provisioning.resume(service.id),
+        yield* provisioning.changePlan(service.id, faster.id),
+        yield* provisioning.terminate(service.id)
+      ]
+      const workers = yield* Worker.startMany(4, { pollInterval: "2 millis", batchSize: 4 })
+      const ids = requests.map((r) => r.workflow.id)
+      const done = yield* (yield* WorkflowEngine).drain(ids, { pollInterval: "5 millis" })
+      yield* Effect.forEach(workers, (w) => w.stop)
+      expect(done.map((w) => [w.kind, w.status])).toEqual([
+        ["SUSPEND", "SUCCEEDED"],
+        ["RESUME", "SUCCEEDED"],
+        ["CHANGE_PLAN", "SUCCEEDED"],
+        ["TERMINATE", "SUCCEEDED"]
+      ])
+      // Serial: each workflow's first step started after the one before it had finished.
+      const all = (yield* repo.listForService(service.id)).filter((w) => ids.includes(w.id))
+      expect(all.map((w) => w.id)).toEqual(ids)
+      for (let i = 1; i < all.length; i++) {
+        expect(all[i]!.steps[0]!.startedAt!.epochMillis).toBeGreaterThanOrEqual(all[i - 1]!.finishedAt!.epochMillis)
+      }
+      expect((yield* BillingLog).calls.map((c) => c.hook)).toEqual(["onActivated", "onSuspended", "onResumed", "onTerminated"])
+      // The last request wins on the network: nothing left of the service.
+      expect((yield* (yield* SimulatedRadius).users).has("userorder@isp")).toBe(false)
+      const objects = yield* (yield* SimulatedRouter).objects("bng-1")
+      expect([objects.pppSecrets, objects.queues, objects.addressListEntries].map((o) => o.length)).toEqual([0, 0, 0])
+      expect(yield* (yield* IpAllocator).findByService(service.id)).toHaveLength(0)
+      yield* expectNoDrift(service.id)
+    }).pipe(Effect.scoped)))
+
   it.live("200 concurrent provisionInternet calls + 4 workers → 200 ACTIVE, distinct IPs, one object set each", () =>
     run(Effect.gen(function*() {
       const { template } = yield* setupPlan({ cidr: "10.30.0.0/23" })

@@ -56,16 +56,23 @@ const fieldEncoder = (schema: Schema.Schema.Any): FieldEncoder | undefined => {
  * @internal
  */
 export const compileStructEncoder = (fields: Schema.Struct.Fields): ((value: object) => Record<string, unknown>) => {
-  const plan = Object.entries(fields).map(([key, schema]) => {
+  const keys: Array<string> = []
+  const encoders: Array<FieldEncoder | undefined> = []
+  for (const [key, schema] of Object.entries(fields)) {
     if (!Schema.isSchema(schema)) throw new Error(`compileStructEncoder: ${key} is a property signature`)
-    return [key, fieldEncoder(schema as Schema.Schema.Any)] as const
-  })
+    keys.push(key)
+    encoders.push(fieldEncoder(schema as Schema.Schema.Any))
+  }
+  const n = keys.length
   return (value) => {
     const out: Record<string, unknown> = {}
     const v = value as Record<string, unknown>
-    for (const [key, encode] of plan) {
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!
       const x = v[key]
-      if (x !== undefined) out[key] = encode === undefined ? x : encode(x)
+      if (x === undefined) continue
+      const encode = encoders[i]
+      out[key] = encode === undefined ? x : encode(x)
     }
     return out
   }

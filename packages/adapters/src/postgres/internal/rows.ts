@@ -4,7 +4,7 @@
  * does not decode is our own bug, so it becomes a defect, never a caller-visible error.
  */
 import type { SqlError } from "@effect/sql"
-import { DateTime, Effect, Redacted, Schema } from "effect"
+import { DateTime, Effect, Redacted, Schema, String as Str } from "effect"
 
 const normalise = (value: unknown): unknown => {
   if (value instanceof Date) return value.toISOString()
@@ -32,22 +32,61 @@ export const fastRow = <A>(
   model: {
     readonly fields: Record<string, unknown>
     new(props: any, options: { readonly disableValidation: boolean }): A
+    readonly prototype: unknown
   },
-  options: { readonly dates: ReadonlyArray<string>; readonly redacted?: ReadonlyArray<string> }
+  options: {
+    readonly dates: ReadonlyArray<string>
+    readonly redacted?: ReadonlyArray<string>
+    /**
+     * "snake_case": the row comes straight from the driver (a `sql.withoutTransforms()` query), so
+     * field `createdAt` is read from column `created_at` — no per-row key transform at all.
+     */
+    readonly columns?: "camelCase" | "snake_case"
+  }
 ) => {
-  const keys = Object.keys(model.fields)
+  const DATE = 1
+  const REDACTED = 2
+  // A field with a default (a property signature) needs the real constructor.
+  if (Object.values(model.fields).some((f) => !Schema.isSchema(f))) {
+    return (row: Record<string, unknown>): A => {
+      const props: Record<string, unknown> = {}
+      for (const key of Object.keys(model.fields)) {
+        const value = row[options.columns === "snake_case" ? Str.camelToSnake(key) : key] ?? null
+        props[key] = value === null
+          ? null
+          : options.dates.includes(key)
+          ? DateTime.unsafeFromDate(value instanceof Date ? value : new Date(value as string))
+          : options.redacted?.includes(key)
+          ? Redacted.make(value)
+          : value
+      }
+      return new model(props, { disableValidation: true })
+    }
+  }
   const dates = new Set(options.dates)
   const redacted = new Set(options.redacted ?? [])
+  const snake = options.columns === "snake_case"
+  const plan = Object.keys(model.fields).map((key) =>
+    [key, snake ? Str.camelToSnake(key) : key, dates.has(key) ? DATE : redacted.has(key) ? REDACTED : 0] as const
+  )
+  const prototype = model.prototype as object
   return (row: Record<string, unknown>): A => {
-    const props: Record<string, unknown> = {}
-    for (const key of keys) {
-      const value = row[key] ?? null
-      if (value === null) props[key] = null
-      else if (dates.has(key)) props[key] = DateTime.unsafeFromDate(value instanceof Date ? value : new Date(value as string))
-      else if (redacted.has(key)) props[key] = Redacted.make(value)
-      else props[key] = value
+    // What `new model(props, { disableValidation: true })` builds (the class's prototype plus the
+    // props as own fields), without its defaults merge and props copies: models decoded here
+    // declare no defaults and no class fields of their own.
+    const out = Object.create(prototype) as Record<string, unknown>
+    for (let i = 0; i < plan.length; i++) {
+      const [key, column, kind] = plan[i]!
+      const value = row[column] ?? null
+      out[key] = value === null
+        ? null
+        : kind === DATE
+        ? DateTime.unsafeFromDate(value instanceof Date ? value : new Date(value as string))
+        : kind === REDACTED
+        ? Redacted.make(value)
+        : value
     }
-    return new model(props, { disableValidation: true })
+    return out as A
   }
 }
 

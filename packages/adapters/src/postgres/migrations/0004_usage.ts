@@ -7,6 +7,8 @@
  *   `SELECT … FOR UPDATE`, so two app instances folding the same retransmit serialise on the row.
  * - Byte counts are numeric(20, 0): 64-bit unsigned counters do not fit bigint.
  * - `ip_assignments_live_address_idx` serves the Framed-IP-Address lookup of the ingest resolver.
+ * - HOT updates: no index covers a column an interim changes, and both hot tables leave free space
+ *   on each page (fillfactor), so the per-interim UPDATE / bucket upsert writes no index entries.
  * - No foreign keys to customer_services: the ingest must not take KEY SHARE locks on hot service rows.
  */
 import { SqlClient } from "@effect/sql"
@@ -36,6 +38,9 @@ export default Effect.gen(function*() {
       close_source text COLLATE "C",
       segments jsonb
     )`
+  // No index mentions last_update_at or the counters: an interim then changes no indexed column, so its
+  // UPDATE is HOT (no new index entries; fillfactor leaves room on the page). Stale sweeps scan the
+  // open-session index below.
   yield* sql`CREATE INDEX accounting_sessions_service_idx ON accounting_sessions (service_id, last_update_at DESC)`
   yield* sql`CREATE INDEX accounting_sessions_open_idx ON accounting_sessions (last_update_at) WHERE status = 'OPEN'`
   yield* sql`
