@@ -1,11 +1,13 @@
 /**
  * Accounting ingest throughput on PostgreSQL: 20,000 concurrent sessions sending Interim-Updates,
  * each record built (`makeAccountingRecord`, Gigawords, FreeRADIUS unique id), folded, and written
- * through `PgUsageStore` (placeholder upsert, FOR UPDATE, fold, multi-row session update, bucket
+ * through `PgUsageStore` (FOR UPDATE read, placeholders for new sessions, fold, multi-row session update, bucket
  * upsert — one transaction per batch of group commit, 4 writers). Baseline in the same run:
  * row-at-a-time INSERT of the same records (one statement each, same concurrency).
- * Prints `bench acct-ingest`, `ratio acct-ingest-vs-row-insert`, `bench acct-lost` (sessions whose
- * stored counters and buckets do not match what was sent, counted from the rows after the run).
+ * Prints `bench acct-ingest`, `ratio acct-ingest-vs-row-insert`, `bench acct-cpu` (CPU per record
+ * of this process and of the PostgreSQL backends: comparable across runs on a busy machine, unlike
+ * the rate) and `bench acct-lost` (sessions whose stored counters and buckets do not match what was
+ * sent, counted from the rows after the run). `ACCT_BENCH_WRITERS` sets the writer count (default 4).
  *
  * `npx tsx bench/acct-ingest.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
  * a fresh database is created and dropped).

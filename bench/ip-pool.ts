@@ -17,10 +17,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Layer, Redacted, String as Str } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
-import * as Migrations from "../packages/adapters/src/postgres/Migrations.js"
-import * as PgIpAllocator from "../packages/adapters/src/postgres/ip/PgIpAllocator.js"
-import type { CustomerId, PoolId, ServiceId } from "../packages/core/src/domain/Ids.js"
-import { IpAllocator } from "../packages/core/src/ip/index.js"
+import { Migrations, PgIpAllocator } from "@isp-framework/adapters"
+import { IpAllocator } from "@isp-framework/core"
+import type { CustomerId, PoolId, ServiceId } from "@isp-framework/core"
 
 const CONCURRENCY = 32
 const ROUND = 224

@@ -4,8 +4,7 @@
  * `main.ts` can start it while the rest of the program is still loading.
  */
 import { Effect, Layer } from "effect"
-import * as Database from "../../packages/adapters/src/postgres/Database.js"
-import * as Migrations from "../../packages/adapters/src/postgres/Migrations.js"
+import { Database, Migrations } from "@isp-framework/adapters"
 
 /** A start-up phase log line with the milliseconds since the process started. */
 export const startupPhase = (name: string) =>

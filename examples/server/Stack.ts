@@ -4,12 +4,9 @@
  * side — simulated adapters that log what they would do, unless `ROUTEROS_*` / `RADIUS_*` point at
  * real ones.
  */
-import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, SimulatedNas, SimulatedRadius, SimulatedRouter, WorkflowEngine } from "@isp-framework/core"
+import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, SimulatedNas, SimulatedRadius, SimulatedRouter, ServiceAlerts, ServiceUsage, WorkflowEngine } from "@isp-framework/core"
 import { Config, Effect, Layer, Option } from "effect"
-import { NasSessionControlLive, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
-// Not (yet) re-exported by the package indexes.
-import * as PgUsageStore from "../../packages/adapters/src/postgres/usage/PgUsageStore.js"
-import { ServiceAlerts, ServiceUsage } from "../../packages/http/src/internal/core.js"
+import { NasSessionControlLive, PgUsageStore, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
 
 /** Repositories, tokens, the IP allocator and a SQL transactor, all over `SqlClient`. */
 export const PgPorts = Layer.merge(PostgresLayer.layer, PgUsageStore.layer())

@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect } from "effect"
-import { WorkflowEngine } from "../../core/src/workflows/Engine.js"
-import { AlertRepository, RaiseAlert, type CustomerId, type ServiceId } from "@isp-framework/core"
+import { AlertRepository, type CustomerId, RaiseAlert, type ServiceId, WorkflowEngine } from "@isp-framework/core"
 import { BOOTSTRAP, issue, MemoryPorts, request, seedCatalog, serverOn } from "./support/Stack.js"
 
 const provisionBody = (templateId: string, customerId: string, username: string) => ({

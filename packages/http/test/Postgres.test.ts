@@ -2,34 +2,15 @@
  * The services, templates and tokens endpoints once more on a real database (PostgreSQL when
  * DATABASE_URL is set — a fresh database for this file — else PGlite), through the Pg repositories.
  */
-import { SqlClient } from "@effect/sql"
 import { expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import * as PgAlertRepository from "../../adapters/src/postgres/PgAlertRepository.js"
-import * as PgServiceRepository from "../../adapters/src/postgres/PgServiceRepository.js"
-import * as PgTemplateRepository from "../../adapters/src/postgres/PgTemplateRepository.js"
-import * as PgTokenRepository from "../../adapters/src/postgres/PgTokenRepository.js"
-import * as PgWorkflowRepository from "../../adapters/src/postgres/PgWorkflowRepository.js"
-import * as PgIpAllocator from "../../adapters/src/postgres/ip/PgIpAllocator.js"
-import * as PgUsageStore from "../../adapters/src/postgres/usage/PgUsageStore.js"
+import { PgUsageStore, PostgresLayer } from "@isp-framework/adapters"
+import { WorkflowEngine } from "@isp-framework/core"
 import * as TestDatabase from "../../adapters/test/support/TestDatabase.js"
-import { Transactor } from "../../core/src/ports/Transactor.js"
-import { WorkflowEngine } from "../../core/src/workflows/Engine.js"
 import { issue, request, seedCatalog, serverOn, SimulatedNetwork } from "./support/Stack.js"
 
-const SqlTransactor = Layer.effect(
-  Transactor,
-  Effect.map(SqlClient.SqlClient, (sql) => ({ withTransaction: (effect) => Effect.orDie(sql.withTransaction(effect)) as any }))
-)
-
 const PgPorts = Layer.mergeAll(
-  PgTemplateRepository.layer,
-  PgServiceRepository.layer,
-  PgWorkflowRepository.layer,
-  PgAlertRepository.layer,
-  PgTokenRepository.layer,
-  PgIpAllocator.layer,
-  SqlTransactor,
+  PostgresLayer.layer,
   PgUsageStore.layer(),
   SimulatedNetwork
 ).pipe(Layer.provideMerge(TestDatabase.layer()))

@@ -3,10 +3,9 @@
  * the memory adapters: success, error statuses and the auth matrix.
  */
 import { describe, expect, it, layer } from "@effect/vitest"
-import { makeAccountingRecord, type CustomerId, type ServiceId } from "@isp-framework/core"
+import { type CustomerId, makeAccountingRecord, type ServiceId, WorkflowEngine } from "@isp-framework/core"
 import { Handlers, Security } from "@isp-framework/http"
 import { DateTime, Effect, Exit, Layer, Metric, Redacted, Scope } from "effect"
-import { WorkflowEngine } from "../../core/src/workflows/Engine.js"
 import { ServiceAlerts, ServiceUsage, TokenRepository } from "../src/internal/core.js"
 import { BaseUrl, issue, MemoryPorts, request, seedCatalog, serverOn } from "./support/Stack.js"
 

@@ -4,11 +4,10 @@
  */
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { BillingHooksNoop, CreateTemplate, type CustomerId, InternetSpec, IpAllocator, MemoryIpAllocator, MemoryRepositoriesLayer, MemoryTokenRepository, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, type ServiceTemplate, SimulatedNas, SimulatedRadius, SimulatedRouter, TariffId, Transactor, WorkflowEngine } from "@isp-framework/core"
+import { BillingHooksNoop, CreateTemplate, type CustomerId, InternetSpec, IpAllocator, MemoryIpAllocator, MemoryRepositoriesLayer, MemoryTokenRepository, MemoryUsageStore, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, type ServiceTemplate, SimulatedNas, SimulatedRadius, SimulatedRouter, TariffId, Transactor, WorkflowEngine } from "@isp-framework/core"
 import { Handlers, HttpLayer, Security } from "@isp-framework/http"
 import { Context, type Duration, Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
-import * as MemoryUsageStore from "../../../core/src/memory/MemoryUsageStore.js"
 import { ServiceAlerts, ServiceUsage } from "../../src/internal/core.js"
 
 /** The use-cases and the engine on top of whatever ports are provided. */

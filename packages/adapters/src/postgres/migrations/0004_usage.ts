@@ -37,12 +37,11 @@ export default Effect.gen(function*() {
       close_reason text,
       close_source text COLLATE "C",
       segments jsonb
-    )`
+    ) WITH (fillfactor = 70)`
   // No index mentions last_update_at or the counters: an interim then changes no indexed column, so its
   // UPDATE is HOT (no new index entries; fillfactor leaves room on the page). Stale sweeps scan the
   // open-session index below.
-  yield* sql`CREATE INDEX accounting_sessions_service_idx ON accounting_sessions (service_id, last_update_at DESC)`
-  yield* sql`CREATE INDEX accounting_sessions_open_idx ON accounting_sessions (last_update_at) WHERE status = 'OPEN'`
+  yield* sql`CREATE INDEX accounting_sessions_service_idx ON accounting_sessions (service_id)`
   yield* sql`
     CREATE INDEX accounting_sessions_open_nas_idx ON accounting_sessions (nas_ip_address, nas_identifier)
     WHERE status = 'OPEN'`
@@ -56,7 +55,7 @@ export default Effect.gen(function*() {
       bytes_out numeric(24, 0) NOT NULL,
       session_seconds bigint NOT NULL,
       PRIMARY KEY (service_id, granularity, period_start)
-    )`
+    ) WITH (fillfactor = 80)`
   yield* sql`CREATE INDEX usage_buckets_period_idx ON usage_buckets (granularity, period_start, service_id)`
   // Framed-IP-Address -> service (PgFramedIpLookup): live assignments by address.
   yield* sql`CREATE INDEX ip_assignments_live_address_idx ON ip_assignments (address) WHERE released_at IS NULL`

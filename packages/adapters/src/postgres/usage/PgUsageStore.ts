@@ -1,16 +1,19 @@
 /**
  * PostgreSQL `UsageStore`: batched, durable, exactly-once under concurrent ingesters.
  *
- * One batch = one transaction of five statements, whatever its size:
- * 1. placeholder rows for the batch's session ids (`INSERT … SELECT unnest … ON CONFLICT DO NOTHING`,
- *    in id order) so that every session has a row to lock;
- * 2. `SELECT … WHERE session_id = ANY(…) ORDER BY session_id FOR UPDATE`: a second app instance
- *    ingesting the same retransmit waits here, then folds on top of the first one's state;
- * 3. the fold in JS (`foldBatch`, shared with the memory store);
- * 4. one multi-row `UPDATE … FROM unnest(…)` of the changed sessions;
- * 5. one multi-row bucket upsert, `bytes = bytes + excluded.bytes`, in key order;
- * plus one `UPDATE` per Accounting-On/Off. Locks are always taken in key order, so concurrent
- * batches never deadlock.
+ * One batch = one transaction of three statements in the steady state, whatever its size:
+ * 1. `SELECT … WHERE session_id = ANY(…) ORDER BY session_id FOR UPDATE`: a second app instance
+ *    ingesting the same retransmit waits here, then folds on top of the first one's state. Session
+ *    ids not found get placeholder rows (`INSERT … SELECT unnest … ON CONFLICT DO NOTHING`, in id
+ *    order) and are then locked the same way;
+ * 2. the fold in JS (`foldBatch`, shared with the memory store);
+ * 3. one multi-row `UPDATE … FROM jsonb_to_recordset(…)` of the changed sessions (the batch as one
+ *    JSON document: cheaper to build than 19 array literals);
+ * 4. one multi-row bucket upsert, `bytes = bytes + excluded.bytes`, in key order;
+ * plus one `UPDATE` per Accounting-On/Off. Locks are taken in key order; the second locking round
+ * for new sessions can still deadlock with a concurrent batch, and PostgreSQL's deadlock abort
+ * (40P01) is retried (the fold is a function of the locked rows, so a rerun is exact).
+ * Interim updates are HOT updates (see migration 0004: no index on a column they change).
  *
  * @since 0.1.0
  */
@@ -24,13 +27,23 @@ import { AccountingSession, type IngestItem, type ServiceTotals, UsageBucket, Us
 import type { AccountingRecord } from "@isp-framework/core"
 import { orDieSql } from "../internal/rows.js"
 
+/** PostgreSQL aborted the transaction to break a deadlock (40P01): safe to run the batch again. */
+const isDeadlock = (e: unknown): boolean =>
+  typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "SqlError" &&
+  (e as { cause?: { code?: unknown } }).cause?.code === "40P01"
+
+const NEEDS_ESCAPE = /["\\]/
+
 /** A PostgreSQL array literal of text values (NULL for null), for `$1::text[]` parameters. */
 export const textArray = (values: ReadonlyArray<string | null>): string => {
   let out = "{"
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ","
     const v = values[i]
-    out += v === null || v === undefined ? "NULL" : `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"`
+    // Escape only when needed: most values (ids, numbers, timestamps) have no quote or backslash.
+    out += v === null || v === undefined
+      ? "NULL"
+      : NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : `"${v}"`
   }
   return out + "}"
 }
@@ -46,8 +59,8 @@ const build = <C extends abstract new (props: any, options?: any) => any>(C: C, 
 
 type SegmentJson = [anchored: 0 | 1, startFrom: number, first: number, last: number, input: string, output: string, seconds: number]
 
-const encodeSegments = (segments: ReadonlyArray<UsageSegment>): string =>
-  JSON.stringify(segments.map((s): SegmentJson => [
+const segmentTuples = (segments: ReadonlyArray<UsageSegment>): Array<SegmentJson> =>
+  segments.map((s): SegmentJson => [
     s.anchored ? 1 : 0,
     s.startFrom.epochMillis,
     s.firstEventAt.epochMillis,
@@ -55,7 +68,12 @@ const encodeSegments = (segments: ReadonlyArray<UsageSegment>): string =>
     s.inputBytes.toString(),
     s.outputBytes.toString(),
     s.sessionSeconds
-  ]))
+  ])
+
+/** Segments as a JSON value (embedded in the batch document, stored as jsonb). */
+const segmentsJson = segmentTuples
+
+const encodeSegments = (segments: ReadonlyArray<UsageSegment>): string => JSON.stringify(segmentTuples(segments))
 
 const decodeSegments = (json: unknown): ReadonlyArray<UsageSegment> => {
   const arr = (typeof json === "string" ? JSON.parse(json) : json) as ReadonlyArray<SegmentJson>
@@ -92,6 +110,38 @@ const sessionOf = (r: Record<string, any>): AccountingSession =>
     status: r.status,
     closeReason: r.closeReason ?? null,
     closeSource: r.closeSource ?? null,
+    segments: decodeSegments(r.segments)
+  })
+
+/** The columns the ingest locks and folds on; timestamps as epoch millis (a float parses faster than a date). */
+const LOCK_COLUMNS = `session_id, acct_session_id, service_id, user_name, nas_ip_address, nas_identifier,
+  framed_ip_address, calling_station_id, status, close_reason, close_source, segments,
+  input_bytes::text AS input_bytes, output_bytes::text AS output_bytes, session_seconds::float8 AS session_seconds,
+  (extract(epoch FROM started_at) * 1000)::float8 AS started_ms, (extract(epoch FROM last_update_at) * 1000)::float8 AS last_ms,
+  (extract(epoch FROM stopped_at) * 1000)::float8 AS stopped_ms`
+
+const millis = (v: unknown): DateTime.Utc => DateTime.unsafeMake(Math.round(Number(v))) as DateTime.Utc
+
+/** A row of {@link LOCK_COLUMNS} (raw snake_case keys) → AccountingSession. */
+const sessionOfLocked = (r: Record<string, any>): AccountingSession =>
+  build(AccountingSession, {
+    sessionId: r.session_id,
+    acctSessionId: r.acct_session_id ?? "",
+    serviceId: r.service_id ?? null,
+    userName: r.user_name ?? null,
+    nasIpAddress: r.nas_ip_address ?? null,
+    nasIdentifier: r.nas_identifier ?? null,
+    framedIpAddress: r.framed_ip_address ?? null,
+    callingStationId: r.calling_station_id ?? null,
+    startedAt: millis(r.started_ms),
+    lastUpdateAt: millis(r.last_ms),
+    stoppedAt: r.stopped_ms === null ? null : millis(r.stopped_ms),
+    inputBytes: BigInt(r.input_bytes),
+    outputBytes: BigInt(r.output_bytes),
+    sessionSeconds: Number(r.session_seconds),
+    status: r.status,
+    closeReason: r.close_reason ?? null,
+    closeSource: r.close_source ?? null,
     segments: decodeSegments(r.segments)
   })
 
@@ -133,6 +183,10 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         (rows) => rows.length
       )
 
+    // Ingest statements run without the camelCase row transform and select only what the fold needs:
+    // per batch this is thousands of rows, and decoding them was the largest JS cost.
+    const raw = sql.withoutTransforms()
+
     const ingest = (batch: ReadonlyArray<IngestItem>) =>
       Effect.gen(function*() {
         const ids = [...sessionIdsOf(batch)].sort()
@@ -142,21 +196,58 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         }
         const current = new Map<string, AccountingSession>()
         if (ids.length > 0) {
-          const idArray = textArray(ids)
-          yield* sql`
-            INSERT INTO accounting_sessions (session_id)
-            SELECT id FROM unnest(${idArray}::text[]) AS id ORDER BY id
-            ON CONFLICT (session_id) DO NOTHING`
-          const rows = yield* sql`
-            SELECT * FROM accounting_sessions WHERE session_id = ANY(${idArray}::text[])
-            ORDER BY session_id FOR UPDATE`
-          for (const r of rows) if (r.segments !== null) current.set(r.sessionId as string, sessionOf(r))
+          // Steady state (interims of known sessions): one locking read. New session ids get
+          // placeholder rows first, then are locked too. Taking locks in two rounds can deadlock
+          // against a concurrent batch; PostgreSQL then aborts one transaction and it is retried below.
+          const lock = (list: ReadonlyArray<string>) =>
+            raw`
+              SELECT ${raw.unsafe(LOCK_COLUMNS)} FROM accounting_sessions WHERE session_id = ANY(${textArray(list)}::text[])
+              ORDER BY session_id FOR UPDATE`
+          const seen = new Set<string>()
+          const take = (rows: ReadonlyArray<Record<string, unknown>>) => {
+            for (const r of rows) {
+              seen.add(r["session_id"] as string)
+              if (r["segments"] !== null) current.set(r["session_id"] as string, sessionOfLocked(r))
+            }
+          }
+          take(yield* lock(ids))
+          const missing = ids.filter((id) => !seen.has(id))
+          if (missing.length > 0) {
+            yield* raw`
+              INSERT INTO accounting_sessions (session_id)
+              SELECT id FROM unnest(${textArray(missing)}::text[]) AS id ORDER BY id
+              ON CONFLICT (session_id) DO NOTHING`
+            take(yield* lock(missing))
+          }
         }
         const fold = foldBatch(current, batch, options.toleranceSeconds)
         if (fold.changed.size > 0) {
-          const s = [...fold.changed.values()]
-          const col = <A>(f: (x: AccountingSession) => A) => s.map(f)
-          yield* sql`
+          // One JSON document for the whole batch (native JSON.stringify beats building 19 array literals).
+          const updates: Array<unknown> = []
+          for (const x of fold.changed.values()) {
+            updates.push({
+              session_id: x.sessionId,
+              acct_session_id: x.acctSessionId,
+              service_id: x.serviceId,
+              customer_id: x.serviceId === null ? null : customers.get(x.serviceId) ?? null,
+              user_name: x.userName,
+              nas_ip_address: x.nasIpAddress,
+              nas_identifier: x.nasIdentifier,
+              framed_ip_address: x.framedIpAddress,
+              calling_station_id: x.callingStationId,
+              started_at: iso(x.startedAt),
+              last_update_at: iso(x.lastUpdateAt),
+              stopped_at: iso(x.stoppedAt),
+              input_bytes: x.inputBytes.toString(),
+              output_bytes: x.outputBytes.toString(),
+              session_seconds: x.sessionSeconds,
+              status: x.status,
+              close_reason: x.closeReason,
+              close_source: x.closeSource,
+              segments: segmentsJson(x.segments)
+            })
+          }
+          yield* raw`
             UPDATE accounting_sessions AS a SET
               acct_session_id = u.acct_session_id, service_id = u.service_id, customer_id = u.customer_id,
               user_name = u.user_name, nas_ip_address = u.nas_ip_address, nas_identifier = u.nas_identifier,
@@ -164,21 +255,11 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
               started_at = u.started_at, last_update_at = u.last_update_at, stopped_at = u.stopped_at,
               input_bytes = u.input_bytes, output_bytes = u.output_bytes, session_seconds = u.session_seconds,
               status = u.status, close_reason = u.close_reason, close_source = u.close_source, segments = u.segments
-            FROM unnest(
-              ${textArray(col((x) => x.sessionId))}::text[], ${textArray(col((x) => x.acctSessionId))}::text[],
-              ${textArray(col((x) => x.serviceId))}::text[],
-              ${textArray(col((x) => (x.serviceId === null ? null : customers.get(x.serviceId) ?? null)))}::text[],
-              ${textArray(col((x) => x.userName))}::text[], ${textArray(col((x) => x.nasIpAddress))}::text[],
-              ${textArray(col((x) => x.nasIdentifier))}::text[], ${textArray(col((x) => x.framedIpAddress))}::text[],
-              ${textArray(col((x) => x.callingStationId))}::text[], ${textArray(col((x) => iso(x.startedAt)))}::timestamptz[],
-              ${textArray(col((x) => iso(x.lastUpdateAt)))}::timestamptz[], ${textArray(col((x) => iso(x.stoppedAt)))}::timestamptz[],
-              ${textArray(col((x) => x.inputBytes.toString()))}::numeric[], ${textArray(col((x) => x.outputBytes.toString()))}::numeric[],
-              ${textArray(col((x) => String(x.sessionSeconds)))}::bigint[], ${textArray(col((x) => x.status))}::text[],
-              ${textArray(col((x) => x.closeReason))}::text[], ${textArray(col((x) => x.closeSource))}::text[],
-              ${textArray(col((x) => encodeSegments(x.segments)))}::jsonb[]
-            ) AS u(session_id, acct_session_id, service_id, customer_id, user_name, nas_ip_address, nas_identifier,
-                   framed_ip_address, calling_station_id, started_at, last_update_at, stopped_at, input_bytes,
-                   output_bytes, session_seconds, status, close_reason, close_source, segments)
+            FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(
+              session_id text, acct_session_id text, service_id text, customer_id text, user_name text,
+              nas_ip_address text, nas_identifier text, framed_ip_address text, calling_station_id text,
+              started_at timestamptz, last_update_at timestamptz, stopped_at timestamptz, input_bytes numeric, output_bytes numeric,
+              session_seconds bigint, status text, close_reason text, close_source text, segments jsonb)
             WHERE a.session_id = u.session_id`
         }
         if (fold.buckets.length > 0) {
@@ -187,14 +268,16 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             x.granularity < y.granularity ? -1 : x.granularity > y.granularity ? 1 :
             x.periodStart.epochMillis - y.periodStart.epochMillis
           )
-          yield* sql`
+          // JSON tuples [service, granularity, start, end, in, out, seconds], in key order (the lock order).
+          const json = JSON.stringify(b.map((x) => [
+            x.serviceId, x.granularity, iso(x.periodStart), iso(x.periodEnd),
+            x.bytesIn.toString(), x.bytesOut.toString(), x.sessionSeconds
+          ]))
+          yield* raw`
             INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds)
-            SELECT * FROM unnest(
-              ${textArray(b.map((x) => x.serviceId))}::text[], ${textArray(b.map((x) => x.granularity))}::text[],
-              ${textArray(b.map((x) => iso(x.periodStart)))}::timestamptz[], ${textArray(b.map((x) => iso(x.periodEnd)))}::timestamptz[],
-              ${textArray(b.map((x) => x.bytesIn.toString()))}::numeric[], ${textArray(b.map((x) => x.bytesOut.toString()))}::numeric[],
-              ${textArray(b.map((x) => String(x.sessionSeconds)))}::bigint[]
-            )
+            SELECT e->>0, e->>1, (e->>2)::timestamptz, (e->>3)::timestamptz,
+                   (e->>4)::numeric, (e->>5)::numeric, (e->>6)::bigint
+            FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS j(e, n) ORDER BY n
             ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
               bytes_in = t.bytes_in + excluded.bytes_in,
               bytes_out = t.bytes_out + excluded.bytes_out,
@@ -203,7 +286,12 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         let closedByNas = 0
         for (const ev of fold.nasEvents) closedByNas += yield* closeForNas(ev)
         return { records: fold.records, deltas: fold.deltas, closedByNas, affectedServices: affectedServicesOf(fold.deltas) }
-      }).pipe(sql.withTransaction, orDieSql, Effect.withSpan("PgUsageStore.ingest", { attributes: { size: batch.length } }))
+      }).pipe(
+        sql.withTransaction,
+        Effect.retry({ while: isDeadlock, times: 5 }),
+        orDieSql,
+        Effect.withSpan("PgUsageStore.ingest", { attributes: { size: batch.length } })
+      )
 
     const closeStale = (now: DateTime.Utc, intervalSeconds: number, n: number) =>
       Effect.gen(function*() {
