@@ -35,7 +35,7 @@ const pg = pgModule as {
 import { Migrations } from "@isp-framework/adapters"
 import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
-import { ServiceAlerts, ServiceUsage } from "../packages/http/src/internal/core.js"
+import { ServiceAlerts, ServiceUsage } from "@isp-framework/core"
 
 const SERVICES = 10_000
 const DURATION = Number(process.env["BENCH_HTTP_SECONDS"] ?? 8)

@@ -17,22 +17,22 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Layer, Logger, LogLevel, Redacted, Schedule, Schema, String as Str } from "effect"
 import { randomBytes, randomUUID } from "node:crypto"
-import * as ProvisioningLayer from "../packages/adapters/src/layers/ProvisioningLayer.js"
-import * as Migrations from "../packages/adapters/src/postgres/Migrations.js"
-import { freeradiusSchema } from "../packages/adapters/src/radius/FreeradiusSchema.js"
+import { FreeradiusSchema, Migrations, ProvisioningLayer } from "@isp-framework/adapters"
 import { RouterOsTestServer } from "../packages/adapters/test/support/RouterOsTestServer.js"
 import {
   CreateService,
   CreateTemplate,
   type CustomerId,
+  defaultEngineSettings,
   EngineConfig,
   IpAllocator,
   ServiceCatalog,
   ServiceProvisioning,
   type ServiceId,
   Worker
-} from "../packages/core/src/index.js"
-import { defaultSettings } from "../packages/core/src/workflows/Engine.js"
+} from "@isp-framework/core"
+
+const { freeradiusSchema } = FreeradiusSchema
 
 const N = Number(process.env["PROVISION_BENCH_N"] ?? 300)
 const IP_N = 2_000
@@ -160,7 +160,7 @@ const main = Effect.gen(function*() {
     routers: { "bng-1": { host: router.host, port: router.port, user: "admin", password: "secret", poolSize: ROUTER_POOL } },
     nas: "simulated"
   }).pipe(
-    Layer.provideMerge(Layer.succeed(EngineConfig, { ...defaultSettings, backoff: Schedule.spaced("50 millis") })),
+    Layer.provideMerge(Layer.succeed(EngineConfig, { ...defaultEngineSettings, backoff: Schedule.spaced("50 millis") })),
     Layer.provideMerge(Db),
     Layer.provide(Reactivity.layer)
   )

@@ -21,18 +21,21 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Layer, Redacted, String as Str } from "effect"
 import { randomBytes } from "node:crypto"
-import * as Migrations from "../packages/adapters/src/postgres/Migrations.js"
-import * as PgIpAllocator from "../packages/adapters/src/postgres/ip/PgIpAllocator.js"
-import * as PgAlertRepository from "../packages/adapters/src/postgres/PgAlertRepository.js"
-import * as PgServiceRepository from "../packages/adapters/src/postgres/PgServiceRepository.js"
-import * as PgTemplateRepository from "../packages/adapters/src/postgres/PgTemplateRepository.js"
-import * as PgWorkflowRepository from "../packages/adapters/src/postgres/PgWorkflowRepository.js"
-import { ServiceQuery } from "../packages/core/src/services/ServiceQuery.js"
-import { TemplateRepository } from "../packages/core/src/ports/TemplateRepository.js"
-import { makeTemplate } from "../packages/core/src/testing/Fixtures.js"
-import { parse } from "../packages/core/src/filters/Parse.js"
-import { ServiceFilterSpec } from "../packages/core/src/filters/specs/ServiceFilterSpec.js"
-import { compileOrderBy, compileWhere } from "../packages/adapters/src/postgres/FilterSql.js"
+import {
+  FilterSql,
+  Migrations,
+  PgAlertRepository,
+  PgIpAllocator,
+  PgServiceRepository,
+  PgTemplateRepository,
+  PgWorkflowRepository
+} from "@isp-framework/adapters"
+import { FilterDict, ServiceQuery, TemplateRepository } from "@isp-framework/core"
+import { Fixtures } from "@isp-framework/core/testing"
+
+const { makeTemplate } = Fixtures
+const { parse, ServiceFilterSpec } = FilterDict
+const { compileOrderBy, compileWhere } = FilterSql
 
 const ROWS = Number(process.env["SEARCH_BENCH_ROWS"] ?? 1_000_000)
 const ITERATIONS = Number(process.env["SEARCH_BENCH_ITERATIONS"] ?? 400)

@@ -61,8 +61,9 @@ export * from "./services/FupEnforcer.js"
 export * as WorkflowDefinitions from "./workflows/Definitions.js"
 export * as WorkflowState from "./workflows/WorkflowState.js"
 export * as Desired from "./workflows/Desired.js"
+export * as WorkflowSteps from "./workflows/Steps.js"
 export * as Worker from "./workflows/Worker.js"
-export { EngineConfig, WorkflowEngine } from "./workflows/Engine.js"
+export { defaultSettings as defaultEngineSettings, EngineConfig, type EngineSettings, WorkflowEngine } from "./workflows/Engine.js"
 
 // In-memory adapters
 export * from "./memory/index.js"

@@ -18,9 +18,10 @@ import {
 } from "@isp-framework/core"
 import { expect } from "@effect/vitest"
 import { Effect, Layer, Schedule, Schema } from "effect"
-import type { EngineSettings } from "../../../core/src/workflows/Engine.js"
-import { runStep, type StepSettings } from "../../../core/src/workflows/Steps.js"
-import type { StepName } from "../../../core/src/workflows/Definitions.js"
+import { type EngineSettings, type WorkflowDefinitions, WorkflowSteps } from "@isp-framework/core"
+type StepName = WorkflowDefinitions.StepName
+type StepSettings = WorkflowSteps.StepSettings
+const { runStep } = WorkflowSteps
 import * as ProvisioningLayer from "../../src/layers/ProvisioningLayer.js"
 import { freeradiusSchema } from "../../src/radius/FreeradiusSchema.js"
 import { ensureSuspendedGroup } from "../../src/radius/SqlRadiusProvisioner.js"

@@ -23,6 +23,4 @@ export type { Principal, ServiceWithRelations } from "@isp-framework/core"
 import { FilterDict } from "@isp-framework/core"
 export const AlertFilterSpec = FilterDict.AlertFilterSpec
 export const parseFilters = FilterDict.parse
-// Not (yet) re-exported by the core index: same module files, so the same service tags.
-export { ServiceUsage } from "../../../core/src/services/ServiceUsage.js"
-export { ServiceAlerts } from "../../../core/src/services/ServiceAlerts.js"
+export { ServiceAlerts, ServiceUsage } from "@isp-framework/core"
