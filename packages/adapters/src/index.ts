@@ -19,6 +19,7 @@ export * as PgTokenRepository from "./postgres/PgTokenRepository.js"
 export * as PgTransactor from "./postgres/PgTransactor.js"
 export * as PgIpAllocator from "./postgres/ip/PgIpAllocator.js"
 export * as PgUsageStore from "./postgres/usage/PgUsageStore.js"
+export * as PgFramedIpLookup from "./postgres/usage/PgFramedIpLookup.js"
 
 // RADIUS
 export * as FreeradiusSchema from "./radius/FreeradiusSchema.js"
@@ -28,6 +29,7 @@ export * as CoaClient from "./radius/CoaClient.js"
 export * as NasSessionControlLive from "./radius/NasSessionControlLive.js"
 export * as SqlRadiusProvisioner from "./radius/SqlRadiusProvisioner.js"
 export * as AccountingServer from "./radius/AccountingServer.js"
+export * as RadacctImporter from "./radius/RadacctImporter.js"
 
 // MikroTik RouterOS
 export * from "./routeros/index.js"
@@ -36,3 +38,4 @@ export * from "./routeros/index.js"
 export * as PostgresLayer from "./layers/PostgresLayer.js"
 export * as NetworkLayer from "./layers/NetworkLayer.js"
 export * as ProvisioningLayer from "./layers/ProvisioningLayer.js"
+export * as UsageRuntime from "./layers/UsageRuntime.js"

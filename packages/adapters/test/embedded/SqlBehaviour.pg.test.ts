@@ -44,7 +44,7 @@ describe.skipIf(!TestDatabase.realPostgresAvailable())("real PostgreSQL", () => 
         }
         // Each migrator has its own pool, like separate processes; the migrations table does not exist yet.
         const migrator = Migrations.migrateWith(record, { table: "concurrent_migrations" }).pipe(
-          Effect.provide(PgClient.layer({ url: Redacted.make(info.url!) }))
+          Effect.provide(PgClient.layer({ url: Redacted.make(info.url!), connectTimeout: "60 seconds" }))
         )
         const results = yield* Effect.all(Array.from({ length: 4 }, () => migrator), { concurrency: "unbounded" })
         expect(results.flat()).toEqual([[1, "slow"], [2, "next"]])

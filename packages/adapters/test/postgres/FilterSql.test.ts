@@ -136,7 +136,7 @@ const differential = (name: string, makeLayer: () => { layer: Layer.Layer<SqlCli
 const suffix = () => randomBytes(4).toString("hex")
 
 differential("FilterSql on PostgreSQL", () => ({
-  layer: PgClient.layer({ url: Redacted.make(DATABASE_URL), maxConnections: 2 }),
+  layer: PgClient.layer({ url: Redacted.make(DATABASE_URL), maxConnections: 2, connectTimeout: "60 seconds" }),
   schema: `filter_sql_${suffix()}`
 }))
 

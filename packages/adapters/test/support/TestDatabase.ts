@@ -81,10 +81,13 @@ const migrated = (client: SqlClient.SqlClient, options: Options) =>
 const contextOf = (client: SqlClient.SqlClient, info: Info) =>
   Context.make(SqlClient.SqlClient, client).pipe(Context.add(TestDatabaseInfo, info))
 
+/** Generous: test files connect in parallel on a shared 2-core machine; PgClient's default is 5 s. */
+const connectTimeout = "60 seconds"
+
 /** A fresh database on the server behind `adminUrl`, dropped when the scope closes. */
 const freshDatabase = (adminUrl: string, options: Options) =>
   Effect.gen(function*() {
-    const admin = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 })
+    const admin = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1, connectTimeout })
     const databaseName = `isp_test_${randomBytes(6).toString("hex")}`
     yield* Effect.acquireRelease(
       admin.unsafe(`CREATE DATABASE ${databaseName}`),
@@ -99,6 +102,7 @@ const freshDatabase = (adminUrl: string, options: Options) =>
     const client = yield* PgClient.make({
       url: Redacted.make(url.toString()),
       applicationName: "isp-framework-test",
+      connectTimeout,
       ...transforms
     })
     yield* migrated(client, options)

@@ -21,6 +21,7 @@ const instance = (url: string) =>
       Layer.provide(PgClient.layer({
         url: Redacted.make(url),
         maxConnections: 8,
+        connectTimeout: "60 seconds",
         transformQueryNames: Str.camelToSnake,
         transformResultNames: Str.snakeToCamel
       }))
