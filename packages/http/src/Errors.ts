@@ -19,8 +19,9 @@ const cache = new Map<unknown, Schema.Schema.Any>()
 export const withMessage = <A extends { readonly message: string }, I, F extends Schema.Struct.Fields>(
   error: Schema.Schema<A, I> & { readonly fields: F }
 ): Schema.Schema<A, I & { readonly message: string }> => {
+  type Out = Schema.Schema<A, I & { readonly message: string }>
   const cached = cache.get(error)
-  if (cached !== undefined) return cached as any
+  if (cached !== undefined) return cached as unknown as Out
   const status = HttpApiSchema.getStatusErrorAST(error.ast)
   const from = Schema.extend(
     Schema.encodedSchema(Schema.Struct(error.fields)),
@@ -36,7 +37,7 @@ export const withMessage = <A extends { readonly message: string }, I, F extends
       Option.getOrElse(SchemaAST.getIdentifierAnnotation(error.ast), () => "Error")
   })
   cache.set(error, schema)
-  return schema as any
+  return schema as unknown as Out
 }
 
 /** A request body that is not valid JSON (or not readable). */

@@ -96,11 +96,18 @@ export const request = (
       return { status: res.status, body: parsed, text, headers: res.headers }
     }))
 
+/** Distinct /22s for every pool this process seeds (random ones collided: PoolOverlap). */
+let poolSeq = 0
+const nextPoolCidr = () => {
+  const n = poolSeq++
+  return `10.${10 + Math.floor(n / 64)}.${(n % 64) * 4}.0/22`
+}
+
 /** A pool and an INTERNET template selling from it. */
 export const seedCatalog = (name = `fiber-${Math.random().toString(36).slice(2, 8)}`) =>
   Effect.gen(function*() {
     const ips = yield* IpAllocator
-    const pool = yield* ips.createPool({ name: `pool-${name}`, cidr: `10.${Math.floor(Math.random() * 200) + 10}.0.0/22` })
+    const pool = yield* ips.createPool({ name: `pool-${name}`, cidr: nextPoolCidr() })
     const catalog = yield* ServiceCatalog
     const template: ServiceTemplate = yield* catalog.create(new CreateTemplate({
       serviceType: "INTERNET",
