@@ -31,9 +31,8 @@ import {
   PgWorkflowRepository
 } from "@isp-framework/adapters"
 import { FilterDict, ServiceQuery, TemplateRepository } from "@isp-framework/core"
-import { Fixtures } from "@isp-framework/core/testing"
+import { makeTemplate } from "@isp-framework/core/fixtures"
 
-const { makeTemplate } = Fixtures
 const { parse, ServiceFilterSpec } = FilterDict
 const { compileOrderBy, compileWhere } = FilterSql
 
