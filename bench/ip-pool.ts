@@ -12,11 +12,11 @@
  * `npx tsx bench/ip-pool.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; the
  * bench works in its own fresh database and drops it).
  */
+import { freshDatabaseUrl, pgLayer } from "./internal/FreshDatabase.js"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import { Effect, Layer, Redacted, String as Str } from "effect"
-import { randomBytes, randomUUID } from "node:crypto"
+import { Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
 import { Migrations, PgIpAllocator } from "@isp-framework/adapters"
 import { IpAllocator } from "@isp-framework/core"
 import type { CustomerId, PoolId, ServiceId } from "@isp-framework/core"
@@ -25,7 +25,6 @@ const CONCURRENCY = 32
 const ROUND = 224
 const ROUNDS = Number(process.env["IP_BENCH_ROUNDS"] ?? 12)
 const TOTAL = ROUND * ROUNDS
-const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127.0.0.1:5432/test"
 const customerId = "bench" as CustomerId
 
 /** Runs `n` tasks with `CONCURRENCY` workers; returns the elapsed milliseconds. */
@@ -130,20 +129,7 @@ const program = Effect.gen(function*() {
 /** The whole bench in a fresh database on `DATABASE_URL`'s server, dropped afterwards. */
 export const run = () =>
   Effect.gen(function*() {
-    const admin = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 })
-    const name = `isp_bench_ip_${randomBytes(5).toString("hex")}`
-    yield* Effect.acquireRelease(
-      admin.unsafe(`CREATE DATABASE ${name}`),
-      () => Effect.ignore(admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-    )
-    const url = new URL(adminUrl)
-    url.pathname = `/${name}`
-    const client = PgClient.layer({
-      url: Redacted.make(url.toString()),
-      maxConnections: CONCURRENCY,
-      transformQueryNames: Str.camelToSnake,
-      transformResultNames: Str.snakeToCamel
-    })
+    const client = pgLayer(yield* freshDatabaseUrl("isp_bench_ip"), CONCURRENCY)
     const migrated = Layer.effectDiscard(Migrations.migrate()).pipe(Layer.provideMerge(client))
     yield* program.pipe(Effect.provide(PgIpAllocator.layer.pipe(Layer.provideMerge(migrated))))
   }).pipe(Effect.scoped, Effect.provide(Reactivity.layer))

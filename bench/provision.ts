@@ -12,11 +12,11 @@
  * router pool (8); `PROVISION_BENCH_STEPS=1` prints the mean time per step. Beside the rate it prints
  * CPU time and database transactions per activation, which a loaded machine moves far less.
  */
+import { freshDatabaseUrl, pgLayer } from "./internal/FreshDatabase.js"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import { Effect, Layer, Logger, LogLevel, Redacted, Schedule, Schema, String as Str } from "effect"
-import { randomBytes, randomUUID } from "node:crypto"
+import { Effect, Layer, Logger, LogLevel, Schedule, Schema } from "effect"
+import { randomUUID } from "node:crypto"
 import { FreeradiusSchema, Migrations, ProvisioningLayer } from "@isp-framework/adapters"
 import { RouterOsTestServer } from "../packages/adapters/test/support/RouterOsTestServer.js"
 import {
@@ -42,7 +42,6 @@ const WORKERS = 4
 const BATCH = Number(process.env["PROVISION_BENCH_BATCH"] ?? 16)
 const DB_POOL = Number(process.env["PROVISION_BENCH_DB_POOL"] ?? 20)
 const ROUTER_POOL = Number(process.env["PROVISION_BENCH_ROUTER_POOL"] ?? 8)
-const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127.0.0.1:5432/test"
 
 const rate = (n: number, ms: number) => (n / ms) * 1000
 
@@ -140,20 +139,10 @@ const provisionRate = Effect.gen(function*() {
 })
 
 const main = Effect.gen(function*() {
-  const admin = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 })
-  const database = `isp_bench_${randomBytes(5).toString("hex")}`
-  yield* Effect.acquireRelease(admin.unsafe(`CREATE DATABASE ${database}`), () =>
-    admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).pipe(Effect.ignore))
-  const url = new URL(adminUrl)
-  url.pathname = `/${database}`
+  const url = yield* freshDatabaseUrl("isp_bench_provision")
   const router = yield* Effect.acquireRelease(Effect.promise(() => RouterOsTestServer.start()), (s) => Effect.promise(() => s.stop()))
 
-  const Sql = PgClient.layer({
-    url: Redacted.make(url.toString()),
-    maxConnections: DB_POOL,
-    transformQueryNames: Str.camelToSnake,
-    transformResultNames: Str.snakeToCamel
-  })
+  const Sql = pgLayer(url, DB_POOL)
   const Db = Layer.effectDiscard(Effect.zipRight(Migrations.migrate(), freeradiusSchema)).pipe(Layer.provideMerge(Sql))
   const App = ProvisioningLayer.layer({
     radius: "sql",

@@ -16,11 +16,10 @@
  * `npx tsx bench/search.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; works in
  * its own fresh database and drops it). SEARCH_BENCH_ROWS / SEARCH_BENCH_ITERATIONS override the size.
  */
+import { freshDatabaseUrl, pgLayer } from "./internal/FreshDatabase.js"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import { Effect, Layer, Redacted, String as Str } from "effect"
-import { randomBytes } from "node:crypto"
+import { Effect, Layer } from "effect"
 import {
   FilterSql,
   Migrations,
@@ -41,7 +40,6 @@ const ITERATIONS = Number(process.env["SEARCH_BENCH_ITERATIONS"] ?? 400)
 const WARMUP = 50
 const TEMPLATES = 20
 const CUSTOMERS = Math.max(1, Math.floor(ROWS / 10))
-const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127.0.0.1:5432/test"
 
 const log = (s: string) => console.error(s)
 
@@ -230,20 +228,7 @@ const program = Effect.gen(function*() {
 /** The whole bench in a fresh database on `DATABASE_URL`'s server, dropped afterwards. */
 export const run = () =>
   Effect.gen(function*() {
-    const admin = yield* PgClient.make({ url: Redacted.make(adminUrl), maxConnections: 1 })
-    const name = `isp_bench_search_${randomBytes(5).toString("hex")}`
-    yield* Effect.acquireRelease(
-      admin.unsafe(`CREATE DATABASE ${name}`),
-      () => Effect.ignore(admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-    )
-    const url = new URL(adminUrl)
-    url.pathname = `/${name}`
-    const client = PgClient.layer({
-      url: Redacted.make(url.toString()),
-      maxConnections: 4,
-      transformQueryNames: Str.camelToSnake,
-      transformResultNames: Str.snakeToCamel
-    })
+    const client = pgLayer(yield* freshDatabaseUrl("isp_bench_search"), 4)
     const migrated = Layer.effectDiscard(Migrations.migrate()).pipe(Layer.provideMerge(client))
     const repos = Layer.mergeAll(
       PgTemplateRepository.layer,

@@ -96,7 +96,19 @@ export class PoolUtilisation extends Schema.Class<PoolUtilisation>("PoolUtilisat
   free: Schema.BigInt,
   /** assigned / total, 0..100. */
   percentUsed: Schema.Number
-}) {}
+}) {
+  /** Derives `free` and `percentUsed` from the three counts. */
+  static fromCounts(poolId: PoolId, total: bigint, assigned: bigint, quarantined: bigint): PoolUtilisation {
+    return PoolUtilisation.make({
+      poolId,
+      total,
+      assigned,
+      quarantined,
+      free: total - assigned - quarantined,
+      percentUsed: total === 0n ? 100 : Number((assigned * 10000n) / total) / 100
+    })
+  }
+}
 
 /** A CIDR that does not parse or does not fit the pool's rules. */
 export class InvalidCidr extends Schema.TaggedError<InvalidCidr>()(

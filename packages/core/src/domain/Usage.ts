@@ -162,8 +162,71 @@ export const makeAccountingRecord = (
       nasPortId: rest.nasPortId ?? null,
       nasPort: rest.nasPort ?? null
     })
-  return new AccountingRecord({ ...rest, acctUniqueSessionId: id })
+  const props = { ...rest, acctUniqueSessionId: id }
+  // Hot path of the ingest: a hand-written check as strict as the schema's lets valid input skip the
+  // generic validator (most of the constructor's cost); anything doubtful takes the validating path,
+  // which throws the usual ParseError.
+  return isPlainValidRecord(props) ? trustedRecord(props) : new AccountingRecord(props)
 }
+
+const orNull = <A>(v: A | null | undefined): A | null => (v === undefined ? null : v)
+const orZero = (v: number | undefined): number => (v === undefined ? 0 : v)
+
+/**
+ * What `new AccountingRecord(props, true)` builds (own fields, defaults filled, the class prototype)
+ * without the constructor's generic per-field default walk, which costs more than the check above.
+ */
+const trustedRecord = (p: Record<string, any>): AccountingRecord =>
+  Object.assign(Object.create(AccountingRecord.prototype), {
+    statusType: p["statusType"],
+    acctSessionId: p["acctSessionId"],
+    userName: orNull(p["userName"]),
+    nasIpAddress: orNull(p["nasIpAddress"]),
+    nasIdentifier: orNull(p["nasIdentifier"]),
+    nasPortId: orNull(p["nasPortId"]),
+    nasPort: orNull(p["nasPort"]),
+    framedIpAddress: orNull(p["framedIpAddress"]),
+    callingStationId: orNull(p["callingStationId"]),
+    inputOctets: orZero(p["inputOctets"]),
+    outputOctets: orZero(p["outputOctets"]),
+    inputGigawords: orZero(p["inputGigawords"]),
+    outputGigawords: orZero(p["outputGigawords"]),
+    inputPackets: orNull(p["inputPackets"]),
+    outputPackets: orNull(p["outputPackets"]),
+    sessionTime: orNull(p["sessionTime"]),
+    eventTime: p["eventTime"],
+    terminateCause: orNull(p["terminateCause"]),
+    delayTime: orZero(p["delayTime"]),
+    acctUniqueSessionId: p["acctUniqueSessionId"]
+  })
+
+const STATUS_TYPES: ReadonlySet<unknown> = new Set(AcctStatusType.literals)
+const optNullStr = (v: unknown) => v === undefined || v === null || typeof v === "string"
+const isNonNegInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0
+const isU32 = (v: unknown) => isNonNegInt(v) && (v as number) <= 4_294_967_295
+const optU32 = (v: unknown) => v === undefined || isU32(v)
+const optNullU32 = (v: unknown) => v === null || optU32(v)
+const optNullNonNegInt = (v: unknown) => v === undefined || v === null || isNonNegInt(v)
+
+/** True when `p` certainly passes {@link AccountingRecord}'s constructor validation (same rules as `recordFields`). */
+const isPlainValidRecord = (p: Record<string, unknown>): boolean =>
+  STATUS_TYPES.has(p["statusType"]) &&
+  typeof p["acctSessionId"] === "string" &&
+  typeof p["acctUniqueSessionId"] === "string" &&
+  optNullStr(p["userName"]) && optNullStr(p["nasIpAddress"]) && optNullStr(p["nasIdentifier"]) &&
+  optNullStr(p["nasPortId"]) && optNullStr(p["framedIpAddress"]) && optNullStr(p["callingStationId"]) &&
+  optNullStr(p["terminateCause"]) &&
+  optNullNonNegInt(p["nasPort"]) && optNullNonNegInt(p["sessionTime"]) &&
+  (p["delayTime"] === undefined || isNonNegInt(p["delayTime"])) &&
+  optU32(p["inputOctets"]) && optU32(p["outputOctets"]) && optU32(p["inputGigawords"]) && optU32(p["outputGigawords"]) &&
+  optNullU32(p["inputPackets"]) && optNullU32(p["outputPackets"]) &&
+  DateTime.isDateTime(p["eventTime"]) && DateTime.isUtc(p["eventTime"] as DateTime.DateTime) &&
+  // Unknown keys would be kept without validation but dropped with it: let the validator handle them.
+  Object.keys(p).every((k) => k in recordKeys)
+
+const recordKeys: Record<string, true> = Object.fromEntries(
+  [...Object.keys(recordFields), "acctUniqueSessionId"].map((k) => [k, true] as const)
+)
 
 /** Decodes unknown input (e.g. JSON) into an {@link AccountingRecord}, computing the unique id if absent. */
 export const AccountingRecordFromInput: Schema.Schema<AccountingRecord, Schema.Schema.Encoded<typeof AccountingRecordInput>> =

@@ -245,18 +245,9 @@ export const make: Effect.Effect<IpAllocator> = Effect.gen(function*() {
     const nowMs = DateTime.toEpochMillis(yield* DateTime.now)
     const state = yield* SynchronizedRef.get(ref)
     const p = yield* poolState(state, poolId)
-    const total = usableCount(p.space)
-    const assigned = BigInt(p.live.size)
     let quarantined = 0n
     for (const at of p.released.values()) if (at > nowMs) quarantined++
-    return PoolUtilisation.make({
-      poolId,
-      total,
-      assigned,
-      quarantined,
-      free: total - assigned - quarantined,
-      percentUsed: total === 0n ? 100 : Number((assigned * 10000n) / total) / 100
-    })
+    return PoolUtilisation.fromCounts(poolId, usableCount(p.space), BigInt(p.live.size), quarantined)
   })
 
   const findByServices = Effect.fn("IpAllocator.findByServices")(function*(serviceIds: ReadonlyArray<ServiceId>) {

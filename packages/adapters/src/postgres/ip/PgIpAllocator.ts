@@ -425,17 +425,12 @@ export const make = Effect.gen(function*() {
       SELECT
         (SELECT count(*) FROM ip_assignments WHERE pool_id = ${poolId} AND released_at IS NULL) AS assigned,
         (SELECT count(*) FROM ip_pool_free WHERE pool_id = ${poolId} AND available_at > now()) AS quarantined`)
-    const total = PoolSpace.usableCount(space)
-    const assigned = BigInt(counts!.assigned)
-    const quarantined = BigInt(counts!.quarantined)
-    return PoolUtilisation.make({
+    return PoolUtilisation.fromCounts(
       poolId,
-      total,
-      assigned,
-      quarantined,
-      free: total - assigned - quarantined,
-      percentUsed: total === 0n ? 100 : Number((assigned * 10000n) / total) / 100
-    })
+      PoolSpace.usableCount(space),
+      BigInt(counts!.assigned),
+      BigInt(counts!.quarantined)
+    )
   })
 
   const findByServices = Effect.fn("IpAllocator.findByServices")(function*(serviceIds: ReadonlyArray<ServiceId>) {
