@@ -70,7 +70,6 @@ export const compileStructEncoder = (fields: Schema.Struct.Fields): ((value: obj
     const k = JSON.stringify(key)
     return encoders[i] === undefined ? `${k}: v[${k}]` : `${k}: (x = v[${k}]) === undefined ? undefined : e[${i}](x)`
   })
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function("e", `return (v) => { let x; return { ${body.join(", ")} } }`)(encoders) as (
     value: object
   ) => Record<string, unknown>

@@ -44,8 +44,6 @@ export const fastRow = <A>(
     readonly columns?: "camelCase" | "snake_case"
   }
 ) => {
-  const DATE = 1
-  const REDACTED = 2
   // A field with a default (a property signature) needs the real constructor.
   if (Object.values(model.fields).some((f) => !Schema.isSchema(f))) {
     return (row: Record<string, unknown>): A => {
@@ -77,7 +75,6 @@ export const fastRow = <A>(
     const convert = dates.has(key) ? "d(x)" : redacted.has(key) ? "r(x)" : "x"
     return `o[${k}] = (x = row[${c}]) === undefined || x === null ? null : ${convert};`
   })
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function("p", "d", "r", `return (row) => { let x; const o = Object.create(p); ${body.join(" ")} return o }`)(
     model.prototype,
     toDate,
