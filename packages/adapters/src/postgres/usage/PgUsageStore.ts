@@ -7,8 +7,10 @@
  *    ids not found get placeholder rows (`INSERT … SELECT unnest … ON CONFLICT DO NOTHING`, in id
  *    order) and are then locked the same way;
  * 2. the fold in JS (`foldBatch`, shared with the memory store);
- * 3. one multi-row `UPDATE … FROM jsonb_to_recordset(…)` of the changed sessions (the batch as one
- *    JSON document: cheaper to build than 19 array literals);
+ * 3. multi-row `UPDATE … FROM jsonb_to_recordset(…)` of the changed sessions (the batch as one
+ *    JSON document: cheaper to build than 19 array literals): a narrow one (counters, last update,
+ *    segments) for sessions whose other columns did not change — the steady state of interims —
+ *    and the full one for the rest;
  * 4. one multi-row bucket upsert, `bytes = bytes + excluded.bytes`, in key order;
  * plus one `UPDATE` per Accounting-On/Off. Locks are taken in key order; the second locking round
  * for new sessions can still deadlock with a concurrent batch, and PostgreSQL's deadlock abort
@@ -114,7 +116,7 @@ const sessionOf = (r: Record<string, any>): AccountingSession =>
   })
 
 /** The columns the ingest locks and folds on; timestamps as epoch millis (a float parses faster than a date). */
-const LOCK_COLUMNS = `session_id, acct_session_id, service_id, user_name, nas_ip_address, nas_identifier,
+const LOCK_COLUMNS = `session_id, acct_session_id, service_id, customer_id, user_name, nas_ip_address, nas_identifier,
   framed_ip_address, calling_station_id, status, close_reason, close_source, segments,
   input_bytes::text AS input_bytes, output_bytes::text AS output_bytes, session_seconds::float8 AS session_seconds,
   (extract(epoch FROM started_at) * 1000)::float8 AS started_ms, (extract(epoch FROM last_update_at) * 1000)::float8 AS last_ms,
@@ -156,6 +158,17 @@ const bucketOf = (r: Record<string, any>): UsageBucket =>
     sessionSeconds: Number(r.sessionSeconds)
   })
 
+const sameMillis = (a: DateTime.Utc | null, b: DateTime.Utc | null) =>
+  a === null || b === null ? a === b : a.epochMillis === b.epochMillis
+
+/** True when only the counters, last update and segments of a session can differ. */
+const sameIdentity = (a: AccountingSession, b: AccountingSession): boolean =>
+  a.acctSessionId === b.acctSessionId && a.serviceId === b.serviceId && a.userName === b.userName &&
+  a.nasIpAddress === b.nasIpAddress && a.nasIdentifier === b.nasIdentifier &&
+  a.framedIpAddress === b.framedIpAddress && a.callingStationId === b.callingStationId &&
+  sameMillis(a.startedAt, b.startedAt) && sameMillis(a.stoppedAt, b.stoppedAt) && a.status === b.status &&
+  a.closeReason === b.closeReason && a.closeSource === b.closeSource
+
 /** Options of the Postgres store. */
 export interface Options {
   readonly toleranceSeconds?: number | undefined
@@ -195,6 +208,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           if (item.serviceId !== null) customers.set(item.serviceId, item.customerId ?? null)
         }
         const current = new Map<string, AccountingSession>()
+        const storedCustomer = new Map<string, string | null>()
         if (ids.length > 0) {
           // Steady state (interims of known sessions): one locking read. New session ids get
           // placeholder rows first, then are locked too. Taking locks in two rounds can deadlock
@@ -207,7 +221,10 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           const take = (rows: ReadonlyArray<Record<string, unknown>>) => {
             for (const r of rows) {
               seen.add(r["session_id"] as string)
-              if (r["segments"] !== null) current.set(r["session_id"] as string, sessionOfLocked(r))
+              if (r["segments"] !== null) {
+                current.set(r["session_id"] as string, sessionOfLocked(r))
+                storedCustomer.set(r["session_id"] as string, (r["customer_id"] as string | null) ?? null)
+              }
             }
           }
           take(yield* lock(ids))
@@ -221,23 +238,39 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           }
         }
         const fold = foldBatch(current, batch, options.toleranceSeconds)
+        const updates: Array<unknown> = []
         if (fold.changed.size > 0) {
           // One JSON document for the whole batch (native JSON.stringify beats building 19 array literals).
-          const updates: Array<unknown> = []
+          // Interims of known sessions change only the counters: a narrower document and SET list.
+          const counters: Array<unknown> = []
           for (const x of fold.changed.values()) {
+            const customerId = x.serviceId === null ? null : customers.get(x.serviceId) ?? null
+            const before = current.get(x.sessionId)
+            if (before !== undefined && sameIdentity(before, x) && storedCustomer.get(x.sessionId) === customerId) {
+              counters.push({
+                session_id: x.sessionId,
+                last_ms: x.lastUpdateAt.epochMillis,
+                input_bytes: x.inputBytes.toString(),
+                output_bytes: x.outputBytes.toString(),
+                session_seconds: x.sessionSeconds,
+                segments: segmentsJson(x.segments)
+              })
+              continue
+            }
             updates.push({
               session_id: x.sessionId,
               acct_session_id: x.acctSessionId,
               service_id: x.serviceId,
-              customer_id: x.serviceId === null ? null : customers.get(x.serviceId) ?? null,
+              customer_id: customerId,
               user_name: x.userName,
               nas_ip_address: x.nasIpAddress,
               nas_identifier: x.nasIdentifier,
               framed_ip_address: x.framedIpAddress,
               calling_station_id: x.callingStationId,
-              started_at: iso(x.startedAt),
-              last_update_at: iso(x.lastUpdateAt),
-              stopped_at: iso(x.stoppedAt),
+              // Epoch millis, converted by to_timestamp in SQL: toISOString per field was a top JS cost.
+              started_ms: x.startedAt.epochMillis,
+              last_ms: x.lastUpdateAt.epochMillis,
+              stopped_ms: x.stoppedAt === null ? null : x.stoppedAt.epochMillis,
               input_bytes: x.inputBytes.toString(),
               output_bytes: x.outputBytes.toString(),
               session_seconds: x.sessionSeconds,
@@ -247,18 +280,30 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
               segments: segmentsJson(x.segments)
             })
           }
+          if (counters.length > 0) {
+            yield* raw`
+              UPDATE accounting_sessions AS a SET
+                last_update_at = to_timestamp(u.last_ms / 1000.0), input_bytes = u.input_bytes,
+                output_bytes = u.output_bytes, session_seconds = u.session_seconds, segments = u.segments
+              FROM jsonb_to_recordset(${JSON.stringify(counters)}::jsonb) AS u(
+                session_id text, last_ms float8, input_bytes numeric, output_bytes numeric, session_seconds bigint, segments jsonb)
+              WHERE a.session_id = u.session_id`
+          }
+        }
+        if (fold.changed.size > 0 && updates.length > 0) {
           yield* raw`
             UPDATE accounting_sessions AS a SET
               acct_session_id = u.acct_session_id, service_id = u.service_id, customer_id = u.customer_id,
               user_name = u.user_name, nas_ip_address = u.nas_ip_address, nas_identifier = u.nas_identifier,
               framed_ip_address = u.framed_ip_address, calling_station_id = u.calling_station_id,
-              started_at = u.started_at, last_update_at = u.last_update_at, stopped_at = u.stopped_at,
+              started_at = to_timestamp(u.started_ms / 1000.0), last_update_at = to_timestamp(u.last_ms / 1000.0),
+              stopped_at = to_timestamp(u.stopped_ms / 1000.0),
               input_bytes = u.input_bytes, output_bytes = u.output_bytes, session_seconds = u.session_seconds,
               status = u.status, close_reason = u.close_reason, close_source = u.close_source, segments = u.segments
             FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(
               session_id text, acct_session_id text, service_id text, customer_id text, user_name text,
               nas_ip_address text, nas_identifier text, framed_ip_address text, calling_station_id text,
-              started_at timestamptz, last_update_at timestamptz, stopped_at timestamptz, input_bytes numeric, output_bytes numeric,
+              started_ms float8, last_ms float8, stopped_ms float8, input_bytes numeric, output_bytes numeric,
               session_seconds bigint, status text, close_reason text, close_source text, segments jsonb)
             WHERE a.session_id = u.session_id`
         }
@@ -268,14 +313,14 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             x.granularity < y.granularity ? -1 : x.granularity > y.granularity ? 1 :
             x.periodStart.epochMillis - y.periodStart.epochMillis
           )
-          // JSON tuples [service, granularity, start, end, in, out, seconds], in key order (the lock order).
+          // JSON tuples [service, granularity, start ms, end ms, in, out, seconds], in key order (the lock order).
           const json = JSON.stringify(b.map((x) => [
-            x.serviceId, x.granularity, iso(x.periodStart), iso(x.periodEnd),
+            x.serviceId, x.granularity, x.periodStart.epochMillis, x.periodEnd.epochMillis,
             x.bytesIn.toString(), x.bytesOut.toString(), x.sessionSeconds
           ]))
           yield* raw`
             INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds)
-            SELECT e->>0, e->>1, (e->>2)::timestamptz, (e->>3)::timestamptz,
+            SELECT e->>0, e->>1, to_timestamp((e->>2)::float8 / 1000.0), to_timestamp((e->>3)::float8 / 1000.0),
                    (e->>4)::numeric, (e->>5)::numeric, (e->>6)::bigint
             FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS j(e, n) ORDER BY n
             ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
