@@ -17,6 +17,7 @@ import type { ServiceTemplate } from "../domain/ServiceTemplate.js"
 import type { StatusChange } from "../domain/StatusChange.js"
 import type { ProvisioningWorkflow } from "../domain/Workflow.js"
 import type { FilterQuery } from "../filters/Ast.js"
+import { InvalidFilter } from "../filters/Errors.js"
 import { parse } from "../filters/Parse.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { IpAllocator } from "../ports/IpAllocator.js"
@@ -103,11 +104,21 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
       return yield* run(scoped)
     })
 
-    /** One service with the given relations; `ServiceNotFound` also when it is outside the scope. */
+    /**
+   * One service with the given relations; `ServiceNotFound` also when it is outside the scope,
+   * `InvalidFilter` (key "include") for an unknown relation.
+   */
     const get = Effect.fn("ServiceQuery.get")(function*(
       id: ServiceId,
       options?: { readonly include?: ReadonlyArray<string>; readonly scope?: Scope | undefined }
     ) {
+      const unknown = (options?.include ?? []).find((i) => !ServiceFilterSpec.includes.includes(i))
+      if (unknown !== undefined) {
+        return yield* new InvalidFilter({
+          key: "include",
+          reason: `unknown relation ${JSON.stringify(unknown)}; expected one of ${ServiceFilterSpec.includes.join(", ")}`
+        })
+      }
       const found = yield* services.findById(id)
       if (Option.isNone(found) || (options?.scope && found.value.customerId !== options.scope.customerId)) {
         return yield* new ServiceNotFound({ serviceId: id })
