@@ -2,9 +2,7 @@
  * PostgreSQL `TokenRepository` (table `api_tokens`, migration 0005).
  */
 import { SqlClient } from "@effect/sql"
-import { Conflict } from "@isp-framework/core"
-// TODO(lead): import these from "@isp-framework/core" once its index exports ApiToken and TokenRepository.
-import { ApiToken, TokenNotFound, TokenRepository } from "@isp-framework/core"
+import { ApiToken, Conflict, TokenNotFound, TokenRepository } from "@isp-framework/core"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { decodeRow, encodeRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
 
