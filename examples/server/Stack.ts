@@ -6,7 +6,7 @@
  */
 import { BillingHooksNoop, NasSessionControl, RadiusProvisioner, RouterProvisioner, ServiceCatalog, ServiceLifecycle, ServiceProvisioning, ServiceQuery, SimulatedNas, SimulatedRadius, SimulatedRouter, ServiceAlerts, ServiceUsage, WorkflowEngine } from "@isp-framework/core"
 import { Config, Effect, Layer, Option } from "effect"
-import { NasSessionControlLive, PgUsageStore, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
+import { CanonicalRouter, NasSessionControlLive, PgUsageStore, PostgresLayer, RouterOsProvisioner, SqlRadiusProvisioner } from "@isp-framework/adapters"
 
 /** Repositories, tokens, the IP allocator and a SQL transactor, all over `SqlClient`. */
 export const PgPorts = Layer.merge(PostgresLayer.layer, PgUsageStore.layer())
@@ -49,9 +49,10 @@ const RouterLive = Layer.unwrapEffect(Effect.gen(function*() {
   const user = yield* Config.withDefault(Config.string("ROUTEROS_USER"), "admin")
   const password = yield* Config.withDefault(Config.string("ROUTEROS_PASSWORD"), "")
   yield* Effect.logInfo(`RouterOS at ${host.value}`)
-  return RouterOsProvisioner.layer(() =>
+  // CanonicalRouter: the reconciler compares what the router holds in the library's spelling.
+  return CanonicalRouter.layer(RouterOsProvisioner.layer(() =>
     Effect.succeed({ host: host.value, user, password, port: Option.getOrUndefined(port) })
-  )
+  ))
 }))
 
 /**

@@ -37,5 +37,6 @@ export * from "./routeros/index.js"
 // Compositions
 export * as PostgresLayer from "./layers/PostgresLayer.js"
 export * as NetworkLayer from "./layers/NetworkLayer.js"
+export * as CanonicalRouter from "./layers/CanonicalRouter.js"
 export * as ProvisioningLayer from "./layers/ProvisioningLayer.js"
 export * as UsageRuntime from "./layers/UsageRuntime.js"
