@@ -20,7 +20,7 @@ import {
   type WorkflowId
 } from "@isp-framework/core"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Schema } from "effect"
-import { ServiceCatalog, ServiceProvisioning, ServiceQuery, WorkflowEngine } from "@isp-framework/core"
+import { type CustomerId, ServiceCatalog, ServiceProvisioning, ServiceQuery, WorkflowEngine } from "@isp-framework/core"
 import { MemoryStack } from "./MemoryStack.js"
 
 /** Every rejection of the facade: `tag` is the domain error's `_tag`, `details` its fields. */
@@ -71,7 +71,7 @@ export const createIsp = (layer: IspLayer = MemoryStack) => {
       run(Effect.flatMap(Schema.decodeUnknown(CreateService)(input), (req) =>
         Effect.flatMap(ServiceProvisioning, (p) => p.provisionInternet(req, { idempotencyKey: options.idempotencyKey })))),
     searchServices: (filters: Record<string, unknown> = {}, scope?: { customerId: string }) =>
-      run(Effect.flatMap(ServiceQuery, (q) => q.search(filters, scope as any))),
+      run(Effect.flatMap(ServiceQuery, (q) => q.search(filters, scope === undefined ? undefined : { customerId: scope.customerId as CustomerId }))),
     getService: (id: string, include: ReadonlyArray<string> = []) =>
       run(Effect.flatMap(ServiceQuery, (q) => q.get(id as ServiceId, { include }))),
     suspend: (id: string, request: { reason: SuspensionReason; type?: SuspensionType; note?: string }) =>

@@ -15,6 +15,13 @@ export { DatabaseLive, startupPhase } from "./Database.js"
 
 // --- network side ---------------------------------------------------------------------------------
 
+/** What a simulated call is about: a router id, a RADIUS user name or a NAS, for the log line. */
+const targetOf = (arg: unknown): string => {
+  if (typeof arg === "string") return arg
+  const fields = (arg ?? {}) as { readonly username?: unknown; readonly nasId?: unknown }
+  return String(fields.username ?? fields.nasId ?? "")
+}
+
 const logged = <S extends Record<string, any>>(name: string, service: S): S =>
   Object.fromEntries(
     Object.entries(service).map(([k, f]) => [
@@ -23,7 +30,7 @@ const logged = <S extends Record<string, any>>(name: string, service: S): S =>
         ? (...args: Array<unknown>) =>
           Effect.zipRight(
             Effect.logInfo(`[simulated ${name}] ${k}`).pipe(
-              Effect.annotateLogs({ target: typeof args[0] === "string" ? args[0] : (args[0] as any)?.username ?? (args[0] as any)?.nasId ?? "" })
+              Effect.annotateLogs({ target: targetOf(args[0]) })
             ),
             f(...args)
           )
