@@ -116,9 +116,9 @@ const program = Effect.gen(function*() {
     WHERE s.segments IS NOT NULL AND s.input_bytes = b.bytes_in AND s.output_bytes = b.bytes_out`
   const expectedOk = SESSIONS
   const okSessions = rows[0]!.n as number
-  const [{ n: stored }] = (yield* sql`SELECT count(*)::int AS n FROM accounting_sessions WHERE segments IS NOT NULL`) as any
+  const [{ n: stored }] = (yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM accounting_sessions WHERE segments IS NOT NULL`) as [{ n: number }]
   const lastIn = (i: number) => BigInt((ROUNDS - 1) * 1_000_000 * (1 + (i % 7)))
-  const [{ s: sumIn }] = (yield* sql`SELECT sum(bytes_in)::text AS s FROM usage_buckets WHERE granularity = 'PERIOD'`) as any
+  const [{ s: sumIn }] = (yield* sql<{ s: string | null }>`SELECT sum(bytes_in)::text AS s FROM usage_buckets WHERE granularity = 'PERIOD'`) as [{ s: string | null }]
   let want = 0n
   for (let i = 0; i < SESSIONS; i++) want += lastIn(i)
   const lost = (expectedOk - okSessions) + (SESSIONS - stored)
@@ -128,7 +128,7 @@ const program = Effect.gen(function*() {
   const perRecord = (ms: number) => ((ms * 1000) / total).toFixed(1)
   console.log(`bench acct-cpu: node ${perRecord((cpu.user + cpu.system) / 1000)} us/record, postgres ${
     pg0 === null || pg1 === null ? "n/a" : `${perRecord(pg1 - pg0)} us/record`}`)
-  console.log(`bench acct-lost: ${lost} records (bytes in buckets ${BigInt(sumIn) === want ? "match" : "DIFFER"})`)
+  console.log(`bench acct-lost: ${lost} records (bytes in buckets ${BigInt(sumIn ?? 0) === want ? "match" : "DIFFER"})`)
 })
 
 Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(Reactivity.layer))).catch((e) => {

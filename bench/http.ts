@@ -15,23 +15,12 @@ import { SqlClient } from "@effect/sql"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { CreateTemplate, InternetSpec, ServiceCatalog, ServiceProvisioning, ServiceQuery, TariffId } from "@isp-framework/core"
 import autocannon from "autocannon"
-import { Context, Effect, Layer, Option, Redacted, String as Str, Tracer } from "effect"
+import { Context, Effect, type Exit, Layer, Option, Redacted, String as Str, Tracer } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
-// pg ships no types here (no @types/pg); the few calls used are typed locally.
-// @ts-expect-error no declaration file
-import pgModule from "pg"
+import pg from "pg"
 
-interface PgQueryable {
-  query: (text: string, params?: ReadonlyArray<unknown>) => Promise<{ rows: Array<Record<string, unknown>> }>
-}
-interface PgPool extends PgQueryable {
-  end: () => Promise<void>
-}
-const pg = pgModule as {
-  Client: new(o: { connectionString: string }) => PgQueryable & { connect: () => Promise<void>; end: () => Promise<void> }
-  Pool: new(o: { connectionString: string; max: number }) => PgPool
-}
+type PgPool = pg.Pool
 import { Migrations } from "@isp-framework/adapters"
 import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
@@ -115,8 +104,8 @@ class BenchSpan implements Tracer.Span {
     this.status = { _tag: "Started", startTime }
   }
   readonly sampled = true
-  end(endTime: bigint, exit: any) {
-    this.status = { _tag: "Ended", startTime: (this.status as any).startTime, endTime, exit }
+  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
+    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
     spansEnded++
   }
   attribute(key: string, value: unknown) {
@@ -175,9 +164,9 @@ const main = Effect.gen(function*() {
   )
   const pool = new pg.Pool({ connectionString: dbUrl, max: 10 })
   // Dropping the database at the end ends idle pool connections: not an error worth crashing on.
-  ;(pool as unknown as { on: (event: string, f: () => void) => void }).on("error", () => {})
+  pool.on("error", () => {})
   const client = yield* PgClient.fromPool({
-    acquire: Effect.acquireRelease(Effect.succeed(pool as any), (p: PgPool) => Effect.promise(() => p.end())),
+    acquire: Effect.acquireRelease(Effect.succeed(pool), (p: PgPool) => Effect.promise(() => p.end())),
     transformQueryNames: Str.camelToSnake,
     transformResultNames: Str.snakeToCamel
   }).pipe(Effect.provide(Reactivity.layer))

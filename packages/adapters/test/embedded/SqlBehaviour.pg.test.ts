@@ -28,7 +28,7 @@ describe.skipIf(!TestDatabase.realPostgresAvailable())("real PostgreSQL", () => 
         const onPglite = yield* typesQuery.pipe(Effect.provide(PgliteClient.layer()))
         expect(onPglite).toEqual(onPg)
         for (const [key, value] of Object.entries(onPg[0]!)) {
-          expect([key, value?.constructor?.name]).toEqual([key, (onPglite[0]![key] as any)?.constructor?.name])
+          expect([key, value?.constructor?.name]).toEqual([key, (onPglite[0]![key] as object | null | undefined)?.constructor?.name])
         }
       }), 60_000)
 
