@@ -210,6 +210,60 @@ describe.runIf(TestDatabase.realPostgresAvailable())("PgUsageStore on PostgreSQL
           }
         }))
 
+      it.effect("property: two instances (each with its session cache) taking turns on the same sessions count as in order", () =>
+        Effect.gen(function*() {
+          // Each instance remembers what it last wrote; the other one's writes make that stale, which
+          // must cost a rerun, never a byte.
+          const a = yield* PgUsageStore.make()
+          const b = yield* PgUsageStore.make()
+          const reference = yield* MemoryUsageStore.make()
+          const ctx = yield* Effect.context<SqlClient.SqlClient>()
+          yield* Effect.promise(() =>
+            fc.assert(
+              fc.asyncProperty(
+                stepsArb,
+                fc.boolean(),
+                fc.array(fc.tuple(fc.nat(), fc.boolean()), { minLength: 1, maxLength: 16 }),
+                async (steps, stop, deliveries) => {
+                  const sid = newServiceId()
+                  const pkts = sessionPackets(`ab-${sid}`, steps, stop)
+                  // Every packet at least once, in order, each to a random instance, plus random re-deliveries.
+                  const plan = [...pkts.map((p, i) => [p, deliveries[i % deliveries.length]![1]] as const),
+                    ...deliveries.map(([k, toA]) => [pkts[k % pkts.length]!, toA] as const)]
+                  await Effect.runPromise(Effect.provide(Effect.gen(function*() {
+                    for (const [p, toA] of plan) yield* (toA ? a : b).ingest(items([p], sid))
+                    yield* reference.ingest(items(pkts, sid))
+                    const want = yield* Effect.provideService(totalsOf(sid), UsageStore, reference)
+                    for (const store of [a, b]) {
+                      expect(yield* Effect.provideService(totalsOf(sid), UsageStore, store)).toEqual(want)
+                      const s = Option.getOrThrow(yield* store.session(`ab-${sid}`))
+                      const r = Option.getOrThrow(yield* reference.session(`ab-${sid}`))
+                      expect([s.inputBytes, s.outputBytes, s.sessionSeconds, s.status]).toEqual([r.inputBytes, r.outputBytes, r.sessionSeconds, r.status])
+                    }
+                  }), ctx))
+                }
+              ),
+              { numRuns: 40 }
+            )
+          )
+        }))
+
+      it.effect("a session closed as stale behind a cached copy reopens on its next interim, counted once", () =>
+        Effect.gen(function*() {
+          const store = yield* PgUsageStore.make()
+          const sweeper = yield* PgUsageStore.make()
+          const sid = newServiceId()
+          const pkts = sessionPackets(`st-${sid}`, [[100, 200], [50, 60]], false)
+          yield* store.ingest(items(pkts.slice(0, 2), sid))
+          // Another instance's sweep closes it (the cached copy in `store` still says OPEN).
+          const closed = yield* sweeper.closeStale(DateTime.unsafeMake(T0 + 86_400_000) as DateTime.Utc, 300, 3)
+          expect(closed.map((s) => s.sessionId)).toContain(`st-${sid}`)
+          yield* store.ingest(items(pkts.slice(2), sid))
+          const s = Option.getOrThrow(yield* store.session(`st-${sid}`))
+          expect([s.status, s.inputBytes, s.outputBytes]).toEqual(["OPEN", 150n, 260n])
+          expect((yield* totalsOf(sid).pipe(Effect.provideService(UsageStore, store))).period).toEqual([150n, 260n, 600])
+        }))
+
       it.effect("property: text array literals round-trip through PostgreSQL", () =>
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient

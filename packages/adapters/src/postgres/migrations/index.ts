@@ -10,11 +10,13 @@ import _0002_services from "./0002_services.js"
 import _0003_ip_pools from "./0003_ip_pools.js"
 import _0004_usage from "./0004_usage.js"
 import _0005_api_tokens from "./0005_api_tokens.js"
+import _0006_usage_hot_path from "./0006_usage_hot_path.js"
 
 export const migrations: Record<string, Effect<unknown, unknown, SqlClient>> = {
   "0001_extensions": _0001_extensions,
   "0002_services": _0002_services,
   "0003_ip_pools": _0003_ip_pools,
   "0004_usage": _0004_usage,
-  "0005_api_tokens": _0005_api_tokens
+  "0005_api_tokens": _0005_api_tokens,
+  "0006_usage_hot_path": _0006_usage_hot_path
 }

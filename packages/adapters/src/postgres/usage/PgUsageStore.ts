@@ -19,161 +19,55 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
-import { Chunk, DateTime, Effect, Layer, Option, Stream } from "effect"
-import type { ServiceId } from "@isp-framework/core"
-import { MemoryUsageStore } from "@isp-framework/core"
+import { SqlClient, type SqlError } from "@effect/sql"
+import { Chunk, Data, DateTime, Effect, Layer, Option, Stream } from "effect"
+import {
+  type AccountingRecord,
+  type AccountingSession,
+  type IngestItem,
+  MemoryUsageStore,
+  type ServiceId,
+  type ServiceTotals,
+  UsageStore
+} from "@isp-framework/core"
+import { orDieSql } from "../internal/rows.js"
+import * as SessionCache from "./SessionCache.js"
+import {
+  bucketOf,
+  counterTuple,
+  fullTuple,
+  LOCK_COLUMNS,
+  sameIdentity,
+  sessionOf,
+  sessionOfLocked,
+  textArray
+} from "./SessionRows.js"
+
+export { textArray } from "./SessionRows.js"
 
 const { affectedServicesOf, foldBatch, sessionIdsOf } = MemoryUsageStore
-import { AccountingSession, type IngestItem, type ServiceTotals, UsageBucket, UsageSegment, UsageStore } from "@isp-framework/core"
-import type { AccountingRecord } from "@isp-framework/core"
-import { orDieSql } from "../internal/rows.js"
 
 /** PostgreSQL aborted the transaction to break a deadlock (40P01): safe to run the batch again. */
 const isDeadlock = (e: unknown): boolean =>
   typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "SqlError" &&
   (e as { cause?: { code?: unknown } }).cause?.code === "40P01"
 
-const NEEDS_ESCAPE = /["\\]/
-
-/** A PostgreSQL array literal of text values (NULL for null), for `$1::text[]` parameters. */
-export const textArray = (values: ReadonlyArray<string | null>): string => {
-  let out = "{"
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ","
-    const v = values[i]
-    // Escape only when needed: most values (ids, numbers, timestamps) have no quote or backslash.
-    out += v === null || v === undefined
-      ? "NULL"
-      : NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : `"${v}"`
-  }
-  return out + "}"
-}
+/** A cached session's row had moved on: the transaction is rolled back and the batch rerun (internal). */
+class StaleCache extends Data.TaggedError("StaleCache")<{ readonly sessionIds: ReadonlyArray<string> }> {}
 
 const iso = (d: DateTime.Utc | null) => (d === null ? null : new Date(d.epochMillis).toISOString())
-const utc = (v: unknown): DateTime.Utc =>
-  DateTime.unsafeMake(v instanceof Date ? v.getTime() : new Date(String(v)).getTime()) as DateTime.Utc
-const utcOrNull = (v: unknown): DateTime.Utc | null => (v === null || v === undefined ? null : utc(v))
-
-// Schema.Class instances without the per-field constructor walk (hot path; props are already valid).
-const build = <C extends abstract new (props: any, options?: any) => any>(C: C, props: ConstructorParameters<C>[0]): InstanceType<C> =>
-  Object.assign(Object.create(C.prototype), props)
-
-type SegmentJson = [anchored: 0 | 1, startFrom: number, first: number, last: number, input: string, output: string, seconds: number]
-
-const segmentTuples = (segments: ReadonlyArray<UsageSegment>): Array<SegmentJson> =>
-  segments.map((s): SegmentJson => [
-    s.anchored ? 1 : 0,
-    s.startFrom.epochMillis,
-    s.firstEventAt.epochMillis,
-    s.lastEventAt.epochMillis,
-    s.inputBytes.toString(),
-    s.outputBytes.toString(),
-    s.sessionSeconds
-  ])
-
-/** Segments as a JSON value (embedded in the batch document, stored as jsonb). */
-const segmentsJson = segmentTuples
-
-const encodeSegments = (segments: ReadonlyArray<UsageSegment>): string => JSON.stringify(segmentTuples(segments))
-
-const decodeSegments = (json: unknown): ReadonlyArray<UsageSegment> => {
-  const arr = (typeof json === "string" ? JSON.parse(json) : json) as ReadonlyArray<SegmentJson>
-  return arr.map((s) =>
-    build(UsageSegment, {
-      anchored: s[0] === 1,
-      startFrom: DateTime.unsafeMake(s[1]) as DateTime.Utc,
-      firstEventAt: DateTime.unsafeMake(s[2]) as DateTime.Utc,
-      lastEventAt: DateTime.unsafeMake(s[3]) as DateTime.Utc,
-      inputBytes: BigInt(s[4]),
-      outputBytes: BigInt(s[5]),
-      sessionSeconds: s[6]
-    })
-  )
-}
-
-/** A full session row (camelCase keys) → AccountingSession. */
-const sessionOf = (r: Record<string, any>): AccountingSession =>
-  build(AccountingSession, {
-    sessionId: r.sessionId,
-    acctSessionId: r.acctSessionId ?? "",
-    serviceId: r.serviceId ?? null,
-    userName: r.userName ?? null,
-    nasIpAddress: r.nasIpAddress ?? null,
-    nasIdentifier: r.nasIdentifier ?? null,
-    framedIpAddress: r.framedIpAddress ?? null,
-    callingStationId: r.callingStationId ?? null,
-    startedAt: utc(r.startedAt),
-    lastUpdateAt: utc(r.lastUpdateAt),
-    stoppedAt: utcOrNull(r.stoppedAt),
-    inputBytes: BigInt(r.inputBytes),
-    outputBytes: BigInt(r.outputBytes),
-    sessionSeconds: Number(r.sessionSeconds),
-    status: r.status,
-    closeReason: r.closeReason ?? null,
-    closeSource: r.closeSource ?? null,
-    segments: decodeSegments(r.segments)
-  })
-
-/** The columns the ingest locks and folds on; timestamps as epoch millis (a float parses faster than a date). */
-const LOCK_COLUMNS = `session_id, acct_session_id, service_id, customer_id, user_name, nas_ip_address, nas_identifier,
-  framed_ip_address, calling_station_id, status, close_reason, close_source, segments,
-  input_bytes::text AS input_bytes, output_bytes::text AS output_bytes, session_seconds::float8 AS session_seconds,
-  (extract(epoch FROM started_at) * 1000)::float8 AS started_ms, (extract(epoch FROM last_update_at) * 1000)::float8 AS last_ms,
-  (extract(epoch FROM stopped_at) * 1000)::float8 AS stopped_ms`
-
-const millis = (v: unknown): DateTime.Utc => DateTime.unsafeMake(Math.round(Number(v))) as DateTime.Utc
-
-/** A row of {@link LOCK_COLUMNS} (raw snake_case keys) → AccountingSession. */
-const sessionOfLocked = (r: Record<string, any>): AccountingSession =>
-  build(AccountingSession, {
-    sessionId: r.session_id,
-    acctSessionId: r.acct_session_id ?? "",
-    serviceId: r.service_id ?? null,
-    userName: r.user_name ?? null,
-    nasIpAddress: r.nas_ip_address ?? null,
-    nasIdentifier: r.nas_identifier ?? null,
-    framedIpAddress: r.framed_ip_address ?? null,
-    callingStationId: r.calling_station_id ?? null,
-    startedAt: millis(r.started_ms),
-    lastUpdateAt: millis(r.last_ms),
-    stoppedAt: r.stopped_ms === null ? null : millis(r.stopped_ms),
-    inputBytes: BigInt(r.input_bytes),
-    outputBytes: BigInt(r.output_bytes),
-    sessionSeconds: Number(r.session_seconds),
-    status: r.status,
-    closeReason: r.close_reason ?? null,
-    closeSource: r.close_source ?? null,
-    segments: decodeSegments(r.segments)
-  })
-
-const bucketOf = (r: Record<string, any>): UsageBucket =>
-  build(UsageBucket, {
-    serviceId: r.serviceId,
-    granularity: r.granularity,
-    periodStart: utc(r.periodStart),
-    periodEnd: utc(r.periodEnd),
-    bytesIn: BigInt(r.bytesIn),
-    bytesOut: BigInt(r.bytesOut),
-    sessionSeconds: Number(r.sessionSeconds)
-  })
-
-const sameMillis = (a: DateTime.Utc | null, b: DateTime.Utc | null) =>
-  a === null || b === null ? a === b : a.epochMillis === b.epochMillis
-
-/** True when only the counters, last update and segments of a session can differ. */
-const sameIdentity = (a: AccountingSession, b: AccountingSession): boolean =>
-  a.acctSessionId === b.acctSessionId && a.serviceId === b.serviceId && a.userName === b.userName &&
-  a.nasIpAddress === b.nasIpAddress && a.nasIdentifier === b.nasIdentifier &&
-  a.framedIpAddress === b.framedIpAddress && a.callingStationId === b.callingStationId &&
-  sameMillis(a.startedAt, b.startedAt) && sameMillis(a.stoppedAt, b.stoppedAt) && a.status === b.status &&
-  a.closeReason === b.closeReason && a.closeSource === b.closeSource
 
 /** Options of the Postgres store. */
 export interface Options {
   readonly toleranceSeconds?: number | undefined
   /** Rows per page of `totals`. Default 1000. */
   readonly pageSize?: number | undefined
+  /**
+   * How many sessions this instance remembers as it last wrote them (LRU), so that their next
+   * interim skips the locking read (see {@link SessionCache}). Size it to the open sessions this
+   * instance ingests (~1 KB each); 0 turns it off. Default 200,000.
+   */
+  readonly sessionCacheSize?: number | undefined
 }
 
 export const make = (options: Options = {}): Effect.Effect<UsageStore, never, SqlClient.SqlClient> =>
@@ -185,7 +79,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
       Effect.map(
         sql`
           UPDATE accounting_sessions
-          SET status = 'CLOSED', stopped_at = ${iso(ev.eventTime)}::timestamptz, close_source = 'NAS_RESTART',
+          SET status = 'CLOSED', stopped_at = ${iso(ev.eventTime)}::timestamptz, close_source = 'NAS_RESTART', version = version + 1,
               close_reason = ${ev.statusType === "Accounting-On" ? "NAS-Reboot" : "NAS-Request"}
           WHERE status = 'OPEN' AND last_update_at <= ${iso(ev.eventTime)}::timestamptz
             AND ((${ev.nasIpAddress}::text IS NOT NULL AND nas_ip_address IS NOT NULL)
@@ -193,119 +87,137 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             AND (${ev.nasIpAddress}::text IS NULL OR nas_ip_address IS NULL OR nas_ip_address = ${ev.nasIpAddress})
             AND (${ev.nasIdentifier}::text IS NULL OR nas_identifier IS NULL OR nas_identifier = ${ev.nasIdentifier})
           RETURNING session_id`,
-        (rows) => rows.length
+        (rows) => rows.map((r) => r["sessionId"] as string)
       )
 
     // Ingest statements run without the camelCase row transform and select only what the fold needs:
     // per batch this is thousands of rows, and decoding them was the largest JS cost.
     const raw = sql.withoutTransforms()
+    const cache = SessionCache.make(options.sessionCacheSize ?? 200_000)
 
-    const ingest = (batch: ReadonlyArray<IngestItem>) =>
+    /** Locks (and reads) sessions in id order; ids not found get placeholder rows first. */
+    const lockSessions = (ids: ReadonlyArray<string>, into: Map<string, SessionCache.Known>) =>
+      Effect.gen(function*() {
+        const lock = (list: ReadonlyArray<string>) =>
+          raw`
+            SELECT ${raw.unsafe(LOCK_COLUMNS)} FROM accounting_sessions WHERE session_id = ANY(${textArray(list)}::text[])
+            ORDER BY session_id FOR UPDATE`
+        const seen = new Set<string>()
+        const take = (rows: ReadonlyArray<Record<string, unknown>>) => {
+          for (const r of rows) {
+            seen.add(r["session_id"] as string)
+            if (r["segments"] !== null) {
+              into.set(r["session_id"] as string, {
+                session: sessionOfLocked(r),
+                version: r["version"] as number,
+                customerId: (r["customer_id"] as string | null) ?? null
+              })
+            }
+          }
+        }
+        take(yield* lock(ids))
+        const missing = ids.filter((id) => !seen.has(id))
+        if (missing.length > 0) {
+          // Taking locks in two rounds can deadlock against a concurrent batch: PostgreSQL then
+          // aborts one transaction, and `ingest` reruns it.
+          yield* raw`
+            INSERT INTO accounting_sessions (session_id)
+            SELECT id FROM unnest(${textArray(missing)}::text[]) AS id ORDER BY id
+            ON CONFLICT (session_id) DO NOTHING`
+          take(yield* lock(missing))
+        }
+      })
+
+    /** Runs a version-checked batch update; fails with StaleCache when a row's version had moved on. */
+    const updateChecked = (
+      statement: Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError.SqlError>,
+      expected: number,
+      ids: () => ReadonlyArray<string>
+    ) =>
+      Effect.flatMap(statement, (rows) => {
+        const n = rows[0]?.["n"] as number
+        return n === expected ? Effect.void : Effect.fail(new StaleCache({ sessionIds: ids() }))
+      })
+
+    /**
+     * One transaction: sessions from the cache (unlocked, checked by version when written) or
+     * locked and read, the fold, the session updates, the bucket upsert, NAS events.
+     */
+    const ingestOnce = (batch: ReadonlyArray<IngestItem>, useCache: boolean) =>
       Effect.gen(function*() {
         const ids = [...sessionIdsOf(batch)].sort()
         const customers = new Map<string, string | null>()
         for (const item of batch) {
           if (item.serviceId !== null) customers.set(item.serviceId, item.customerId ?? null)
         }
+        const known = new Map<string, SessionCache.Known>()
+        const cachedIds = new Set<string>()
+        const toLock: Array<string> = []
+        for (const id of ids) {
+          const hit = useCache ? cache.get(id) : undefined
+          if (hit === undefined) toLock.push(id)
+          else {
+            known.set(id, hit)
+            cachedIds.add(id)
+          }
+        }
+        if (toLock.length > 0) yield* lockSessions(toLock, known)
         const current = new Map<string, AccountingSession>()
-        const storedCustomer = new Map<string, string | null>()
-        if (ids.length > 0) {
-          // Steady state (interims of known sessions): one locking read. New session ids get
-          // placeholder rows first, then are locked too. Taking locks in two rounds can deadlock
-          // against a concurrent batch; PostgreSQL then aborts one transaction and it is retried below.
-          const lock = (list: ReadonlyArray<string>) =>
-            raw`
-              SELECT ${raw.unsafe(LOCK_COLUMNS)} FROM accounting_sessions WHERE session_id = ANY(${textArray(list)}::text[])
-              ORDER BY session_id FOR UPDATE`
-          const seen = new Set<string>()
-          const take = (rows: ReadonlyArray<Record<string, unknown>>) => {
-            for (const r of rows) {
-              seen.add(r["session_id"] as string)
-              if (r["segments"] !== null) {
-                current.set(r["session_id"] as string, sessionOfLocked(r))
-                storedCustomer.set(r["session_id"] as string, (r["customer_id"] as string | null) ?? null)
-              }
-            }
-          }
-          take(yield* lock(ids))
-          const missing = ids.filter((id) => !seen.has(id))
-          if (missing.length > 0) {
-            yield* raw`
-              INSERT INTO accounting_sessions (session_id)
-              SELECT id FROM unnest(${textArray(missing)}::text[]) AS id ORDER BY id
-              ON CONFLICT (session_id) DO NOTHING`
-            take(yield* lock(missing))
-          }
-        }
+        for (const [id, k] of known) current.set(id, k.session)
+
         const fold = foldBatch(current, batch, options.toleranceSeconds)
-        const updates: Array<unknown> = []
-        if (fold.changed.size > 0) {
-          // One JSON document for the whole batch (native JSON.stringify beats building 19 array literals).
-          // Interims of known sessions change only the counters: a narrower document and SET list.
-          const counters: Array<unknown> = []
-          for (const x of fold.changed.values()) {
-            const customerId = x.serviceId === null ? null : customers.get(x.serviceId) ?? null
-            const before = current.get(x.sessionId)
-            if (before !== undefined && sameIdentity(before, x) && storedCustomer.get(x.sessionId) === customerId) {
-              counters.push({
-                session_id: x.sessionId,
-                last_ms: x.lastUpdateAt.epochMillis,
-                input_bytes: x.inputBytes.toString(),
-                output_bytes: x.outputBytes.toString(),
-                session_seconds: x.sessionSeconds,
-                segments: segmentsJson(x.segments)
-              })
-              continue
-            }
-            updates.push({
-              session_id: x.sessionId,
-              acct_session_id: x.acctSessionId,
-              service_id: x.serviceId,
-              customer_id: customerId,
-              user_name: x.userName,
-              nas_ip_address: x.nasIpAddress,
-              nas_identifier: x.nasIdentifier,
-              framed_ip_address: x.framedIpAddress,
-              calling_station_id: x.callingStationId,
-              // Epoch millis, converted by to_timestamp in SQL: toISOString per field was a top JS cost.
-              started_ms: x.startedAt.epochMillis,
-              last_ms: x.lastUpdateAt.epochMillis,
-              stopped_ms: x.stoppedAt === null ? null : x.stoppedAt.epochMillis,
-              input_bytes: x.inputBytes.toString(),
-              output_bytes: x.outputBytes.toString(),
-              session_seconds: x.sessionSeconds,
-              status: x.status,
-              close_reason: x.closeReason,
-              close_source: x.closeSource,
-              segments: segmentsJson(x.segments)
-            })
+        // Interims of known sessions change only the counters: a narrower tuple and SET list. Every
+        // tuple carries the version it expects; for locked rows that holds by construction.
+        const counters: Array<ReadonlyArray<unknown>> = []
+        const updates: Array<ReadonlyArray<unknown>> = []
+        const written: Array<SessionCache.Known> = []
+        for (const x of fold.changed.values()) {
+          const customerId = x.serviceId === null ? null : customers.get(x.serviceId) ?? null
+          const before = known.get(x.sessionId)
+          const version = before?.version ?? 0
+          if (before !== undefined && sameIdentity(before.session, x) && before.customerId === customerId) {
+            counters.push(counterTuple(x, version))
+          } else {
+            updates.push(fullTuple(x, customerId, version))
           }
-          if (counters.length > 0) {
-            yield* raw`
-              UPDATE accounting_sessions AS a SET
-                last_update_at = to_timestamp(u.last_ms / 1000.0), input_bytes = u.input_bytes,
-                output_bytes = u.output_bytes, session_seconds = u.session_seconds, segments = u.segments
-              FROM jsonb_to_recordset(${JSON.stringify(counters)}::jsonb) AS u(
-                session_id text, last_ms float8, input_bytes numeric, output_bytes numeric, session_seconds bigint, segments jsonb)
-              WHERE a.session_id = u.session_id`
-          }
+          written.push({ session: x, version: version + 1, customerId })
         }
-        if (fold.changed.size > 0 && updates.length > 0) {
-          yield* raw`
-            UPDATE accounting_sessions AS a SET
-              acct_session_id = u.acct_session_id, service_id = u.service_id, customer_id = u.customer_id,
-              user_name = u.user_name, nas_ip_address = u.nas_ip_address, nas_identifier = u.nas_identifier,
-              framed_ip_address = u.framed_ip_address, calling_station_id = u.calling_station_id,
-              started_at = to_timestamp(u.started_ms / 1000.0), last_update_at = to_timestamp(u.last_ms / 1000.0),
-              stopped_at = to_timestamp(u.stopped_ms / 1000.0),
-              input_bytes = u.input_bytes, output_bytes = u.output_bytes, session_seconds = u.session_seconds,
-              status = u.status, close_reason = u.close_reason, close_source = u.close_source, segments = u.segments
-            FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS u(
-              session_id text, acct_session_id text, service_id text, customer_id text, user_name text,
-              nas_ip_address text, nas_identifier text, framed_ip_address text, calling_station_id text,
-              started_ms float8, last_ms float8, stopped_ms float8, input_bytes numeric, output_bytes numeric,
-              session_seconds bigint, status text, close_reason text, close_source text, segments jsonb)
-            WHERE a.session_id = u.session_id`
+        const changedCached = () => [...fold.changed.keys()].filter((id) => cachedIds.has(id))
+        if (counters.length > 0) {
+          yield* updateChecked(
+            raw`
+              WITH u AS (
+                UPDATE accounting_sessions AS a SET
+                  last_update_at = to_timestamp((e->>1)::float8 / 1000.0), input_bytes = (e->>2)::numeric,
+                  output_bytes = (e->>3)::numeric, session_seconds = (e->>4)::bigint, segments = (e->5)::text,
+                  version = a.version + 1
+                FROM json_array_elements(${JSON.stringify(counters)}::json) AS e
+                WHERE a.session_id = e->>0 AND a.version = (e->>6)::bigint
+                RETURNING 1)
+              SELECT count(*)::int AS n FROM u`,
+            counters.length,
+            changedCached
+          )
+        }
+        if (updates.length > 0) {
+          yield* updateChecked(
+            raw`
+              WITH u AS (
+                UPDATE accounting_sessions AS a SET
+                  acct_session_id = e->>1, service_id = e->>2, customer_id = e->>3, user_name = e->>4,
+                  nas_ip_address = e->>5, nas_identifier = e->>6, framed_ip_address = e->>7, calling_station_id = e->>8,
+                  started_at = to_timestamp((e->>9)::float8 / 1000.0), last_update_at = to_timestamp((e->>10)::float8 / 1000.0),
+                  stopped_at = to_timestamp((e->>11)::float8 / 1000.0),
+                  input_bytes = (e->>12)::numeric, output_bytes = (e->>13)::numeric, session_seconds = (e->>14)::bigint,
+                  status = e->>15, close_reason = e->>16, close_source = e->>17, segments = (e->18)::text,
+                  version = a.version + 1
+                FROM json_array_elements(${JSON.stringify(updates)}::json) AS e
+                WHERE a.session_id = e->>0 AND a.version = (e->>19)::bigint
+                RETURNING 1)
+              SELECT count(*)::int AS n FROM u`,
+            updates.length,
+            changedCached
+          )
         }
         if (fold.buckets.length > 0) {
           const b = [...fold.buckets].sort((x, y) =>
@@ -322,18 +234,36 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds)
             SELECT e->>0, e->>1, to_timestamp((e->>2)::float8 / 1000.0), to_timestamp((e->>3)::float8 / 1000.0),
                    (e->>4)::numeric, (e->>5)::numeric, (e->>6)::bigint
-            FROM jsonb_array_elements(${json}::jsonb) WITH ORDINALITY AS j(e, n) ORDER BY n
+            FROM json_array_elements(${json}::json) WITH ORDINALITY AS j(e, n) ORDER BY n
             ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
               bytes_in = t.bytes_in + excluded.bytes_in,
               bytes_out = t.bytes_out + excluded.bytes_out,
               session_seconds = t.session_seconds + excluded.session_seconds`
         }
-        let closedByNas = 0
-        for (const ev of fold.nasEvents) closedByNas += yield* closeForNas(ev)
-        return { records: fold.records, deltas: fold.deltas, closedByNas, affectedServices: affectedServicesOf(fold.deltas) }
-      }).pipe(
-        sql.withTransaction,
+        const closed: Array<string> = []
+        for (const ev of fold.nasEvents) closed.push(...(yield* closeForNas(ev)))
+        const result = { records: fold.records, deltas: fold.deltas, closedByNas: closed.length, affectedServices: affectedServicesOf(fold.deltas) }
+        return { result, written, closed }
+      }).pipe(sql.withTransaction)
+
+    const ingest = (batch: ReadonlyArray<IngestItem>) =>
+      ingestOnce(batch, true).pipe(
+        // A cached session had moved on: forget the batch's cached sessions and rerun with them locked.
+        // A second conflict in a row (a hot session raced by another instance) reruns without the cache.
+        Effect.catchTag("StaleCache", (e) => {
+          for (const id of e.sessionIds) cache.delete(id)
+          return ingestOnce(batch, true)
+        }),
+        Effect.catchTag("StaleCache", () => ingestOnce(batch, false)),
         Effect.retry({ while: isDeadlock, times: 5 }),
+        // Only committed states enter the cache.
+        Effect.map(({ closed, result, written }) => {
+          for (const k of written) cache.set(k)
+          // Closed by Accounting-On/Off: their versions moved on, a cached copy would only cost a rerun.
+          for (const id of closed) cache.delete(id)
+          return result
+        }),
+        Effect.catchTag("StaleCache", (e) => Effect.die(e)),
         orDieSql,
         Effect.withSpan("PgUsageStore.ingest", { attributes: { size: batch.length } })
       )
@@ -344,10 +274,12 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         // stoppedAt = the last update: the last moment the session was known to be alive.
         const rows = yield* sql`
           UPDATE accounting_sessions SET status = 'CLOSED', stopped_at = last_update_at,
-            close_source = 'STALE', close_reason = 'Stale'
+            close_source = 'STALE', close_reason = 'Stale', version = version + 1
           WHERE status = 'OPEN' AND last_update_at < ${cutoff}::timestamptz
           RETURNING *`
-        return rows.map(sessionOf)
+        const closed = rows.map(sessionOf)
+        for (const s of closed) cache.delete(s.sessionId)
+        return closed
       }).pipe(orDieSql)
 
     return UsageStore.of({
