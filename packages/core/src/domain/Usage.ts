@@ -130,12 +130,12 @@ export type AccountingRecordInput = typeof AccountingRecordInput.Type
  * an operator's `radacct.acctuniqueid`.
  */
 export const freeRadiusUniqueSessionId = (r: {
-  readonly userName: string | null
+  readonly userName?: string | null | undefined
   readonly acctSessionId: string
-  readonly nasIpAddress: string | null
-  readonly nasIdentifier: string | null
-  readonly nasPortId: string | null
-  readonly nasPort: number | null
+  readonly nasIpAddress?: string | null | undefined
+  readonly nasIdentifier?: string | null | undefined
+  readonly nasPortId?: string | null | undefined
+  readonly nasPort?: number | null | undefined
 }): string =>
   createHash("md5")
     .update(
@@ -151,22 +151,13 @@ export const makeAccountingRecord = (
     readonly acctUniqueSessionId?: string | null | undefined
   }
 ): AccountingRecord => {
-  const { acctUniqueSessionId, ...rest } = input
-  const id =
-    acctUniqueSessionId ??
-    freeRadiusUniqueSessionId({
-      userName: rest.userName ?? null,
-      acctSessionId: rest.acctSessionId,
-      nasIpAddress: rest.nasIpAddress ?? null,
-      nasIdentifier: rest.nasIdentifier ?? null,
-      nasPortId: rest.nasPortId ?? null,
-      nasPort: rest.nasPort ?? null
-    })
-  const props = { ...rest, acctUniqueSessionId: id }
+  const id = input.acctUniqueSessionId ?? freeRadiusUniqueSessionId(input)
   // Hot path of the ingest: a hand-written check as strict as the schema's lets valid input skip the
-  // generic validator (most of the constructor's cost); anything doubtful takes the validating path,
-  // which throws the usual ParseError.
-  return isPlainValidRecord(props) ? trustedRecord(props) : new AccountingRecord(props)
+  // generic validator (most of the constructor's cost) and the object copies; anything doubtful takes
+  // the validating path, which throws the usual ParseError.
+  if (typeof id === "string" && isPlainValidRecord(input)) return trustedRecord(input, id)
+  const { acctUniqueSessionId: _given, ...rest } = input
+  return new AccountingRecord({ ...rest, acctUniqueSessionId: id })
 }
 
 const orNull = <A>(v: A | null | undefined): A | null => (v === undefined ? null : v)
@@ -177,7 +168,7 @@ const orZero = (v: number | undefined): number => (v === undefined ? 0 : v)
  * without the constructor's generic per-field default walk, which costs more than the check above.
  * Unknown keys are dropped, as the validating constructor drops them.
  */
-const trustedRecord = (p: Record<string, any>): AccountingRecord =>
+const trustedRecord = (p: Record<string, any>, acctUniqueSessionId: string): AccountingRecord =>
   Object.assign(Object.create(AccountingRecord.prototype), {
     statusType: p["statusType"],
     acctSessionId: p["acctSessionId"],
@@ -198,7 +189,7 @@ const trustedRecord = (p: Record<string, any>): AccountingRecord =>
     eventTime: p["eventTime"],
     terminateCause: orNull(p["terminateCause"]),
     delayTime: orZero(p["delayTime"]),
-    acctUniqueSessionId: p["acctUniqueSessionId"]
+    acctUniqueSessionId
   })
 
 const STATUS_TYPES: ReadonlySet<unknown> = new Set(AcctStatusType.literals)
@@ -213,7 +204,6 @@ const optNullNonNegInt = (v: unknown) => v === undefined || v === null || isNonN
 const isPlainValidRecord = (p: Record<string, unknown>): boolean =>
   STATUS_TYPES.has(p["statusType"]) &&
   typeof p["acctSessionId"] === "string" &&
-  typeof p["acctUniqueSessionId"] === "string" &&
   optNullStr(p["userName"]) && optNullStr(p["nasIpAddress"]) && optNullStr(p["nasIdentifier"]) &&
   optNullStr(p["nasPortId"]) && optNullStr(p["framedIpAddress"]) && optNullStr(p["callingStationId"]) &&
   optNullStr(p["terminateCause"]) &&

@@ -30,7 +30,6 @@ import {
 
 /** An addition to one bucket, aggregated over a batch. */
 export interface BucketAdd {
-  readonly key: string
   readonly serviceId: ServiceId
   readonly granularity: UsageGranularity
   readonly periodStart: DateTime.Utc
@@ -56,16 +55,34 @@ export interface BatchFold {
 // boundary falls inside a UTC 15-minute slot: the three buckets of any instant in a slot are the
 // same. Caching them per (cycle, slot) saves the Intl calls that dominate the fold's cost.
 const SLOT_MS = 15 * 60_000
-const intervalCache = new Map<string, ReadonlyArray<Periods.Interval>>()
+const MAX_CACHED_SLOTS = 100_000
+const cycleKeys = new WeakMap<BillingCycle, string>()
+const intervalCache = new Map<string, Map<number, ReadonlyArray<Periods.Interval>>>()
+let cachedSlots = 0
 
 /** The HOUR, DAY and PERIOD buckets of an instant (in `Periods.granularities` order), cached. */
 export const bucketsAt = (at: DateTime.Utc, cycle: BillingCycle): ReadonlyArray<Periods.Interval> => {
-  const key = `${cycle.timeZone}|${cycle.period}|${cycle.anchorDate}|${Math.floor(at.epochMillis / SLOT_MS)}`
-  let hit = intervalCache.get(key)
+  let cycleKey = cycleKeys.get(cycle)
+  if (cycleKey === undefined) {
+    cycleKey = `${cycle.timeZone}|${cycle.period}|${cycle.anchorDate}`
+    cycleKeys.set(cycle, cycleKey)
+  }
+  let slots = intervalCache.get(cycleKey)
+  if (slots === undefined) {
+    slots = new Map()
+    intervalCache.set(cycleKey, slots)
+  }
+  const slot = Math.floor(at.epochMillis / SLOT_MS)
+  let hit = slots.get(slot)
   if (hit === undefined) {
     hit = Periods.granularities.map((g) => Periods.bucketOf(g, at, cycle))
-    if (intervalCache.size > 100_000) intervalCache.clear()
-    intervalCache.set(key, hit)
+    if (++cachedSlots > MAX_CACHED_SLOTS) {
+      intervalCache.clear()
+      cachedSlots = 1
+      slots = new Map()
+      intervalCache.set(cycleKey, slots)
+    }
+    slots.set(slot, hit)
   }
   return hit
 }
@@ -89,47 +106,60 @@ export const foldBatch = (
   batch: ReadonlyArray<IngestItem>,
   toleranceSeconds?: number
 ): BatchFold => {
-  const state = new Map(current)
+  // Sessions this batch changed, over `current` (not a copy of it: the SQL store passes thousands).
   const changed = new Map<string, AccountingSession>()
   const deltas: Array<UsageDelta> = []
-  const buckets = new Map<string, BucketAdd>()
+  // Bucket additions by service: a service's records in one batch nearly always share their buckets,
+  // so a short list per service beats string keys per record.
+  const byService = new Map<ServiceId, Array<BucketAdd>>()
+  const buckets: Array<BucketAdd> = []
   const nasEvents: Array<AccountingRecord> = []
   let records = 0
+  const foldOptions = { serviceId: null as ServiceId | null, toleranceSeconds }
   for (const item of batch) {
     const r = item.record
     if (r.statusType === "Accounting-On" || r.statusType === "Accounting-Off") {
       nasEvents.push(r)
       continue
     }
-    const before = state.get(r.acctUniqueSessionId)
-    const res = SessionFold.applyRecord(before, r, { serviceId: item.serviceId, toleranceSeconds })
+    const id = r.acctUniqueSessionId
+    const before = changed.get(id) ?? current.get(id)
+    foldOptions.serviceId = item.serviceId
+    const res = SessionFold.applyRecord(before, r, foldOptions)
     if (Either.isLeft(res)) continue
     records++
     const { delta, session } = res.right
-    if (session !== before) {
-      state.set(session.sessionId, session)
-      changed.set(session.sessionId, session)
-    }
+    if (session !== before) changed.set(session.sessionId, session)
     if (delta.isZero) continue
     deltas.push(delta)
     if (delta.serviceId === null) continue
     const intervals = bucketsAt(delta.at, item.cycle)
+    let adds = byService.get(delta.serviceId)
+    if (adds === undefined) {
+      adds = []
+      byService.set(delta.serviceId, adds)
+    }
     for (let gi = 0; gi < 3; gi++) {
-      const g = Periods.granularities[gi]!
       const b = intervals[gi]!
-      const key = Periods.bucketKey(delta.serviceId, g, b.start)
-      const cur = buckets.get(key)
+      let cur: BucketAdd | undefined
+      for (const a of adds) {
+        if (a.periodStart.epochMillis === b.start.epochMillis && a.granularity === Periods.granularities[gi]) {
+          cur = a
+          break
+        }
+      }
       if (cur === undefined) {
-        buckets.set(key, {
-          key,
+        cur = {
           serviceId: delta.serviceId,
-          granularity: g,
+          granularity: Periods.granularities[gi]!,
           periodStart: b.start,
           periodEnd: b.end,
           bytesIn: delta.bytesIn,
           bytesOut: delta.bytesOut,
           sessionSeconds: delta.sessionSeconds
-        })
+        }
+        adds.push(cur)
+        buckets.push(cur)
       } else {
         cur.bytesIn += delta.bytesIn
         cur.bytesOut += delta.bytesOut
@@ -137,7 +167,7 @@ export const foldBatch = (
       }
     }
   }
-  return { changed, deltas, buckets: [...buckets.values()], nasEvents, records }
+  return { changed, deltas, buckets, nasEvents, records }
 }
 
 /** The services a fold touched. */
@@ -168,9 +198,10 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore> =>
         const fold = foldBatch(state.sessions, batch, options.toleranceSeconds)
         for (const [id, s] of fold.changed) state.sessions.set(id, s)
         for (const add of fold.buckets) {
-          const cur = state.buckets.get(add.key)
+          const key = Periods.bucketKey(add.serviceId, add.granularity, add.periodStart)
+          const cur = state.buckets.get(key)
           state.buckets.set(
-            add.key,
+            key,
             new UsageBucketClass({
               serviceId: add.serviceId,
               granularity: add.granularity,

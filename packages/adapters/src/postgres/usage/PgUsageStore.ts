@@ -95,19 +95,21 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
     const raw = sql.withoutTransforms()
     const cache = SessionCache.make(options.sessionCacheSize ?? 200_000)
 
-    /** Locks (and reads) sessions in id order; ids not found get placeholder rows first. */
-    const lockSessions = (ids: ReadonlyArray<string>, into: Map<string, SessionCache.Known>) =>
-      Effect.gen(function*() {
-        const lock = (list: ReadonlyArray<string>) =>
-          raw`
-            SELECT ${raw.unsafe(LOCK_COLUMNS)} FROM accounting_sessions WHERE session_id = ANY(${textArray(list)}::text[])
-            ORDER BY session_id FOR UPDATE`
-        const seen = new Set<string>()
-        const take = (rows: ReadonlyArray<Record<string, unknown>>) => {
+    /**
+     * Locks (and reads) the stored sessions among `ids`, in id order. Rows without segments are
+     * placeholders an earlier version of this store inserted: an empty state at that row version.
+     */
+    const lockSessions = (ids: ReadonlyArray<string>, into: Map<string, SessionCache.Known>, placeholders: Map<string, number>) =>
+      Effect.map(
+        raw`
+          SELECT ${raw.unsafe(LOCK_COLUMNS)} FROM accounting_sessions WHERE session_id = ANY(${textArray(ids)}::text[])
+          ORDER BY session_id FOR UPDATE`,
+        (rows) => {
           for (const r of rows) {
-            seen.add(r["session_id"] as string)
-            if (r["segments"] !== null) {
-              into.set(r["session_id"] as string, {
+            const id = r["session_id"] as string
+            if (r["segments"] === null) placeholders.set(id, r["version"] as number)
+            else {
+              into.set(id, {
                 session: sessionOfLocked(r),
                 version: r["version"] as number,
                 customerId: (r["customer_id"] as string | null) ?? null
@@ -115,18 +117,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             }
           }
         }
-        take(yield* lock(ids))
-        const missing = ids.filter((id) => !seen.has(id))
-        if (missing.length > 0) {
-          // Taking locks in two rounds can deadlock against a concurrent batch: PostgreSQL then
-          // aborts one transaction, and `ingest` reruns it.
-          yield* raw`
-            INSERT INTO accounting_sessions (session_id)
-            SELECT id FROM unnest(${textArray(missing)}::text[]) AS id ORDER BY id
-            ON CONFLICT (session_id) DO NOTHING`
-          take(yield* lock(missing))
-        }
-      })
+      )
 
     /** Runs a version-checked batch update; fails with StaleCache when a row's version had moved on. */
     const updateChecked = (
@@ -151,6 +142,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           if (item.serviceId !== null) customers.set(item.serviceId, item.customerId ?? null)
         }
         const known = new Map<string, SessionCache.Known>()
+        const placeholders = new Map<string, number>()
         const cachedIds = new Set<string>()
         const toLock: Array<string> = []
         for (const id of ids) {
@@ -161,27 +153,37 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             cachedIds.add(id)
           }
         }
-        if (toLock.length > 0) yield* lockSessions(toLock, known)
+        if (toLock.length > 0) yield* lockSessions(toLock, known, placeholders)
         const current = new Map<string, AccountingSession>()
         for (const [id, k] of known) current.set(id, k.session)
 
         const fold = foldBatch(current, batch, options.toleranceSeconds)
         // Interims of known sessions change only the counters: a narrower tuple and SET list. Every
-        // tuple carries the version it expects; for locked rows that holds by construction.
+        // update carries the version it expects (for locked rows that holds by construction); new
+        // sessions are inserted, and one that a concurrent batch inserted first is a conflict too.
         const counters: Array<ReadonlyArray<unknown>> = []
         const updates: Array<ReadonlyArray<unknown>> = []
+        const inserts: Array<ReadonlyArray<unknown>> = []
         const written: Array<SessionCache.Known> = []
         for (const x of fold.changed.values()) {
           const customerId = x.serviceId === null ? null : customers.get(x.serviceId) ?? null
           const before = known.get(x.sessionId)
-          const version = before?.version ?? 0
+          const placeholder = placeholders.get(x.sessionId)
+          const version = before?.version ?? placeholder ?? 0
           if (before !== undefined && sameIdentity(before.session, x) && before.customerId === customerId) {
             counters.push(counterTuple(x, version))
-          } else {
+          } else if (before !== undefined || placeholder !== undefined) {
             updates.push(fullTuple(x, customerId, version))
+          } else {
+            inserts.push(fullTuple(x, customerId, version))
           }
           written.push({ session: x, version: version + 1, customerId })
         }
+        // Rows are locked in id order, as everywhere in this store (fewer deadlocks between batches).
+        const byId = (a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>) => ((a[0] as string) < (b[0] as string) ? -1 : 1)
+        counters.sort(byId)
+        updates.sort(byId)
+        inserts.sort(byId)
         const changedCached = () => [...fold.changed.keys()].filter((id) => cachedIds.has(id))
         if (counters.length > 0) {
           yield* updateChecked(
@@ -219,6 +221,26 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             changedCached
           )
         }
+        if (inserts.length > 0) {
+          yield* updateChecked(
+            raw`
+              WITH u AS (
+                INSERT INTO accounting_sessions (session_id, acct_session_id, service_id, customer_id, user_name,
+                  nas_ip_address, nas_identifier, framed_ip_address, calling_station_id, started_at, last_update_at,
+                  stopped_at, input_bytes, output_bytes, session_seconds, status, close_reason, close_source, segments, version)
+                SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8,
+                  to_timestamp((e->>9)::float8 / 1000.0), to_timestamp((e->>10)::float8 / 1000.0),
+                  to_timestamp((e->>11)::float8 / 1000.0), (e->>12)::numeric, (e->>13)::numeric, (e->>14)::bigint,
+                  e->>15, e->>16, e->>17, (e->18)::text, 1
+                FROM json_array_elements(${JSON.stringify(inserts)}::json) WITH ORDINALITY AS j(e, n) ORDER BY n
+                ON CONFLICT (session_id) DO NOTHING
+                RETURNING 1)
+              SELECT count(*)::int AS n FROM u`,
+            inserts.length,
+            // A concurrent batch created some of them: the rerun locks and folds on its rows.
+            changedCached
+          )
+        }
         if (fold.buckets.length > 0) {
           const b = [...fold.buckets].sort((x, y) =>
             x.serviceId < y.serviceId ? -1 : x.serviceId > y.serviceId ? 1 :
@@ -230,11 +252,26 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             x.serviceId, x.granularity, x.periodStart.epochMillis, x.periodEnd.epochMillis,
             x.bytesIn.toString(), x.bytesOut.toString(), x.sessionSeconds
           ]))
+          // Update the buckets that exist, insert the rest: an `INSERT … ON CONFLICT DO UPDATE` of an
+          // existing row locks it and then updates it (two WAL records and ~5 buffer visits per row,
+          // against one record and ~2 for a plain UPDATE), and nearly every bucket exists already.
+          // A bucket another transaction inserts meanwhile still lands in ON CONFLICT.
           yield* raw`
+            WITH e AS MATERIALIZED (
+              SELECT n, e->>0 AS service_id, e->>1 AS granularity, to_timestamp((e->>2)::float8 / 1000.0) AS period_start,
+                     to_timestamp((e->>3)::float8 / 1000.0) AS period_end, (e->>4)::numeric AS bytes_in,
+                     (e->>5)::numeric AS bytes_out, (e->>6)::bigint AS session_seconds
+              FROM json_array_elements(${json}::json) WITH ORDINALITY AS j(e, n)),
+            u AS (
+              UPDATE usage_buckets AS t SET
+                bytes_in = t.bytes_in + e.bytes_in, bytes_out = t.bytes_out + e.bytes_out,
+                session_seconds = t.session_seconds + e.session_seconds
+              FROM e
+              WHERE t.service_id = e.service_id AND t.granularity = e.granularity AND t.period_start = e.period_start
+              RETURNING e.n)
             INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds)
-            SELECT e->>0, e->>1, to_timestamp((e->>2)::float8 / 1000.0), to_timestamp((e->>3)::float8 / 1000.0),
-                   (e->>4)::numeric, (e->>5)::numeric, (e->>6)::bigint
-            FROM json_array_elements(${json}::json) WITH ORDINALITY AS j(e, n) ORDER BY n
+            SELECT service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds
+            FROM e WHERE n NOT IN (SELECT n FROM u) ORDER BY n
             ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
               bytes_in = t.bytes_in + excluded.bytes_in,
               bytes_out = t.bytes_out + excluded.bytes_out,
@@ -246,15 +283,25 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         return { result, written, closed }
       }).pipe(sql.withTransaction)
 
-    const ingest = (batch: ReadonlyArray<IngestItem>) =>
-      ingestOnce(batch, true).pipe(
-        // A cached session had moved on: forget the batch's cached sessions and rerun with them locked.
-        // A second conflict in a row (a hot session raced by another instance) reruns without the cache.
+    /**
+     * Runs the batch until it commits without a conflict. A cached session had moved on, or a new
+     * session was created by a concurrent batch: forget the batch's cached sessions and rerun with
+     * them locked; from the third try on, without the cache at all (a hot session raced by another
+     * instance). Each rerun starts from the rolled-back state, so it is exact.
+     */
+    const ingestFresh = (
+      batch: ReadonlyArray<IngestItem>,
+      tries: number
+    ): Effect.Effect<Effect.Effect.Success<ReturnType<typeof ingestOnce>>, SqlError.SqlError> =>
+      ingestOnce(batch, tries < 2).pipe(
         Effect.catchTag("StaleCache", (e) => {
           for (const id of e.sessionIds) cache.delete(id)
-          return ingestOnce(batch, true)
-        }),
-        Effect.catchTag("StaleCache", () => ingestOnce(batch, false)),
+          return tries >= 20 ? Effect.die(e) : ingestFresh(batch, tries + 1)
+        })
+      )
+
+    const ingest = (batch: ReadonlyArray<IngestItem>) =>
+      ingestFresh(batch, 0).pipe(
         Effect.retry({ while: isDeadlock, times: 5 }),
         // Only committed states enter the cache.
         Effect.map(({ closed, result, written }) => {
@@ -263,7 +310,6 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           for (const id of closed) cache.delete(id)
           return result
         }),
-        Effect.catchTag("StaleCache", (e) => Effect.die(e)),
         orDieSql,
         Effect.withSpan("PgUsageStore.ingest", { attributes: { size: batch.length } })
       )
