@@ -34,8 +34,11 @@ import { orDieSql } from "../internal/rows.js"
 import * as SessionCache from "./SessionCache.js"
 import {
   bucketOf,
-  counterTuple,
-  fullTuple,
+  columns,
+  counterColumns,
+  type CounterRow,
+  fullColumns,
+  type FullRow,
   LOCK_COLUMNS,
   sameIdentity,
   sessionOf,
@@ -158,12 +161,12 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         for (const [id, k] of known) current.set(id, k.session)
 
         const fold = foldBatch(current, batch, options.toleranceSeconds)
-        // Interims of known sessions change only the counters: a narrower tuple and SET list. Every
+        // Interims of known sessions change only the counters: fewer columns and a narrower SET list. Every
         // update carries the version it expects (for locked rows that holds by construction); new
         // sessions are inserted, and one that a concurrent batch inserted first is a conflict too.
-        const counters: Array<ReadonlyArray<unknown>> = []
-        const updates: Array<ReadonlyArray<unknown>> = []
-        const inserts: Array<ReadonlyArray<unknown>> = []
+        const counters: Array<CounterRow> = []
+        const updates: Array<FullRow> = []
+        const inserts: Array<FullRow> = []
         const written: Array<SessionCache.Known> = []
         for (const x of fold.changed.values()) {
           const customerId = x.serviceId === null ? null : customers.get(x.serviceId) ?? null
@@ -171,50 +174,65 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           const placeholder = placeholders.get(x.sessionId)
           const version = before?.version ?? placeholder ?? 0
           if (before !== undefined && sameIdentity(before.session, x) && before.customerId === customerId) {
-            counters.push(counterTuple(x, version))
+            counters.push({ session: x, version })
           } else if (before !== undefined || placeholder !== undefined) {
-            updates.push(fullTuple(x, customerId, version))
+            updates.push({ session: x, version, customerId })
           } else {
-            inserts.push(fullTuple(x, customerId, version))
+            inserts.push({ session: x, version, customerId })
           }
           written.push({ session: x, version: version + 1, customerId })
         }
         // Rows are locked in id order, as everywhere in this store (fewer deadlocks between batches).
-        const byId = (a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>) => ((a[0] as string) < (b[0] as string) ? -1 : 1)
+        const byId = (a: CounterRow, b: CounterRow) => (a.session.sessionId < b.session.sessionId ? -1 : 1)
         counters.sort(byId)
         updates.sort(byId)
         inserts.sort(byId)
         const changedCached = () => [...fold.changed.keys()].filter((id) => cachedIds.has(id))
         if (counters.length > 0) {
+          const [id, last, inB, outB, secs, segs, version] = counterColumns(counters)
           yield* updateChecked(
             raw`
               WITH u AS (
                 UPDATE accounting_sessions AS a SET
-                  last_update_at = to_timestamp((e->>1)::float8 / 1000.0), input_bytes = (e->>2)::numeric,
-                  output_bytes = (e->>3)::numeric, session_seconds = (e->>4)::bigint, segments = (e->5)::text,
+                  last_update_at = to_timestamp(e.last_ms / 1000.0), input_bytes = e.input_bytes,
+                  output_bytes = e.output_bytes, session_seconds = e.session_seconds, segments = e.segments,
                   version = a.version + 1
-                FROM json_array_elements(${JSON.stringify(counters)}::json) AS e
-                WHERE a.session_id = e->>0 AND a.version = (e->>6)::bigint
+                FROM unnest(${id}::text[], ${last}::float8[], ${inB}::numeric[], ${outB}::numeric[], ${secs}::bigint[],
+                  ${segs}::text[], ${version}::bigint[])
+                  AS e(session_id, last_ms, input_bytes, output_bytes, session_seconds, segments, version)
+                WHERE a.session_id = e.session_id AND a.version = e.version
                 RETURNING 1)
               SELECT count(*)::int AS n FROM u`,
             counters.length,
             changedCached
           )
         }
+        /** `unnest` of the 20 columns of {@link fullColumns}, as `e`. */
+        const fullRows = (rows: ReadonlyArray<FullRow>) => {
+          const c = fullColumns(rows)
+          return raw`unnest(${c[0]}::text[], ${c[1]}::text[], ${c[2]}::text[], ${c[3]}::text[], ${c[4]}::text[],
+            ${c[5]}::text[], ${c[6]}::text[], ${c[7]}::text[], ${c[8]}::text[], ${c[9]}::float8[], ${c[10]}::float8[],
+            ${c[11]}::float8[], ${c[12]}::numeric[], ${c[13]}::numeric[], ${c[14]}::bigint[], ${c[15]}::text[],
+            ${c[16]}::text[], ${c[17]}::text[], ${c[18]}::text[], ${c[19]}::bigint[])
+            WITH ORDINALITY AS e(session_id, acct_session_id, service_id, customer_id, user_name, nas_ip_address,
+              nas_identifier, framed_ip_address, calling_station_id, started_ms, last_ms, stopped_ms, input_bytes,
+              output_bytes, session_seconds, status, close_reason, close_source, segments, version, n)`
+        }
         if (updates.length > 0) {
           yield* updateChecked(
             raw`
               WITH u AS (
                 UPDATE accounting_sessions AS a SET
-                  acct_session_id = e->>1, service_id = e->>2, customer_id = e->>3, user_name = e->>4,
-                  nas_ip_address = e->>5, nas_identifier = e->>6, framed_ip_address = e->>7, calling_station_id = e->>8,
-                  started_at = to_timestamp((e->>9)::float8 / 1000.0), last_update_at = to_timestamp((e->>10)::float8 / 1000.0),
-                  stopped_at = to_timestamp((e->>11)::float8 / 1000.0),
-                  input_bytes = (e->>12)::numeric, output_bytes = (e->>13)::numeric, session_seconds = (e->>14)::bigint,
-                  status = e->>15, close_reason = e->>16, close_source = e->>17, segments = (e->18)::text,
+                  acct_session_id = e.acct_session_id, service_id = e.service_id, customer_id = e.customer_id,
+                  user_name = e.user_name, nas_ip_address = e.nas_ip_address, nas_identifier = e.nas_identifier,
+                  framed_ip_address = e.framed_ip_address, calling_station_id = e.calling_station_id,
+                  started_at = to_timestamp(e.started_ms / 1000.0), last_update_at = to_timestamp(e.last_ms / 1000.0),
+                  stopped_at = to_timestamp(e.stopped_ms / 1000.0), input_bytes = e.input_bytes,
+                  output_bytes = e.output_bytes, session_seconds = e.session_seconds, status = e.status,
+                  close_reason = e.close_reason, close_source = e.close_source, segments = e.segments,
                   version = a.version + 1
-                FROM json_array_elements(${JSON.stringify(updates)}::json) AS e
-                WHERE a.session_id = e->>0 AND a.version = (e->>19)::bigint
+                FROM ${fullRows(updates)}
+                WHERE a.session_id = e.session_id AND a.version = e.version
                 RETURNING 1)
               SELECT count(*)::int AS n FROM u`,
             updates.length,
@@ -228,11 +246,11 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
                 INSERT INTO accounting_sessions (session_id, acct_session_id, service_id, customer_id, user_name,
                   nas_ip_address, nas_identifier, framed_ip_address, calling_station_id, started_at, last_update_at,
                   stopped_at, input_bytes, output_bytes, session_seconds, status, close_reason, close_source, segments, version)
-                SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->>7, e->>8,
-                  to_timestamp((e->>9)::float8 / 1000.0), to_timestamp((e->>10)::float8 / 1000.0),
-                  to_timestamp((e->>11)::float8 / 1000.0), (e->>12)::numeric, (e->>13)::numeric, (e->>14)::bigint,
-                  e->>15, e->>16, e->>17, (e->18)::text, 1
-                FROM json_array_elements(${JSON.stringify(inserts)}::json) WITH ORDINALITY AS j(e, n) ORDER BY n
+                SELECT session_id, acct_session_id, service_id, customer_id, user_name, nas_ip_address, nas_identifier,
+                  framed_ip_address, calling_station_id, to_timestamp(started_ms / 1000.0), to_timestamp(last_ms / 1000.0),
+                  to_timestamp(stopped_ms / 1000.0), input_bytes, output_bytes, session_seconds, status, close_reason,
+                  close_source, segments, 1
+                FROM ${fullRows(inserts)} ORDER BY n
                 ON CONFLICT (session_id) DO NOTHING
                 RETURNING 1)
               SELECT count(*)::int AS n FROM u`,
@@ -247,21 +265,27 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             x.granularity < y.granularity ? -1 : x.granularity > y.granularity ? 1 :
             x.periodStart.epochMillis - y.periodStart.epochMillis
           )
-          // JSON tuples [service, granularity, start ms, end ms, in, out, seconds], in key order (the lock order).
-          const json = JSON.stringify(b.map((x) => [
-            x.serviceId, x.granularity, x.periodStart.epochMillis, x.periodEnd.epochMillis,
-            x.bytesIn.toString(), x.bytesOut.toString(), x.sessionSeconds
-          ]))
+          // In key order (the lock order).
+          const [service, granularity, start, end, inB, outB, secs] = columns(b, [
+            ["text", (x) => x.serviceId],
+            ["text", (x) => x.granularity],
+            ["number", (x) => x.periodStart.epochMillis],
+            ["number", (x) => x.periodEnd.epochMillis],
+            ["number", (x) => x.bytesIn],
+            ["number", (x) => x.bytesOut],
+            ["number", (x) => x.sessionSeconds]
+          ])
           // Update the buckets that exist, insert the rest: an `INSERT … ON CONFLICT DO UPDATE` of an
           // existing row locks it and then updates it (two WAL records and ~5 buffer visits per row,
           // against one record and ~2 for a plain UPDATE), and nearly every bucket exists already.
           // A bucket another transaction inserts meanwhile still lands in ON CONFLICT.
           yield* raw`
             WITH e AS MATERIALIZED (
-              SELECT n, e->>0 AS service_id, e->>1 AS granularity, to_timestamp((e->>2)::float8 / 1000.0) AS period_start,
-                     to_timestamp((e->>3)::float8 / 1000.0) AS period_end, (e->>4)::numeric AS bytes_in,
-                     (e->>5)::numeric AS bytes_out, (e->>6)::bigint AS session_seconds
-              FROM json_array_elements(${json}::json) WITH ORDINALITY AS j(e, n)),
+              SELECT n, service_id, granularity, to_timestamp(start_ms / 1000.0) AS period_start,
+                     to_timestamp(end_ms / 1000.0) AS period_end, bytes_in, bytes_out, session_seconds
+              FROM unnest(${service}::text[], ${granularity}::text[], ${start}::float8[], ${end}::float8[],
+                ${inB}::numeric[], ${outB}::numeric[], ${secs}::bigint[])
+                WITH ORDINALITY AS j(service_id, granularity, start_ms, end_ms, bytes_in, bytes_out, session_seconds, n)),
             u AS (
               UPDATE usage_buckets AS t SET
                 bytes_in = t.bytes_in + e.bytes_in, bytes_out = t.bytes_out + e.bytes_out,

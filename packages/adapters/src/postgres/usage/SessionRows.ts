@@ -34,35 +34,37 @@ const utc = (v: unknown): DateTime.Utc =>
 const utcOrNull = (v: unknown): DateTime.Utc | null => (v === null || v === undefined ? null : utc(v))
 const millis = (v: unknown): DateTime.Utc => DateTime.unsafeMake(Math.round(Number(v))) as DateTime.Utc
 
-/** One segment as stored: `[anchored, startFrom ms, first ms, last ms, input, output, seconds]`. */
-export type SegmentJson = [anchored: 0 | 1, startFrom: number, first: number, last: number, input: string, output: string, seconds: number]
+/**
+ * The `segments` column: one `anchored,startFrom ms,first ms,last ms,input,output,seconds` group per
+ * segment, `;`-separated. No quotes, so it travels in a text[] literal unescaped, and it splits
+ * faster than JSON parses. Rows written before migration 0006 hold a JSON array of the same tuples.
+ */
+export const encodeSegments = (segments: ReadonlyArray<UsageSegment>): string => {
+  let out = ""
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!
+    if (i > 0) out += ";"
+    out += `${s.anchored ? 1 : 0},${s.startFrom.epochMillis},${s.firstEventAt.epochMillis},${s.lastEventAt.epochMillis},${s.inputBytes},${s.outputBytes},${s.sessionSeconds}`
+  }
+  return out
+}
 
-/** Segments as a JSON value (embedded in a batch document; the column holds its text). */
-export const segmentsJson = (segments: ReadonlyArray<UsageSegment>): Array<SegmentJson> =>
-  segments.map((s): SegmentJson => [
-    s.anchored ? 1 : 0,
-    s.startFrom.epochMillis,
-    s.firstEventAt.epochMillis,
-    s.lastEventAt.epochMillis,
-    s.inputBytes.toString(),
-    s.outputBytes.toString(),
-    s.sessionSeconds
-  ])
+const segmentOf = (f: ReadonlyArray<string | number>): UsageSegment =>
+  build(UsageSegment, {
+    anchored: Number(f[0]) === 1,
+    startFrom: DateTime.unsafeMake(Number(f[1])) as DateTime.Utc,
+    firstEventAt: DateTime.unsafeMake(Number(f[2])) as DateTime.Utc,
+    lastEventAt: DateTime.unsafeMake(Number(f[3])) as DateTime.Utc,
+    inputBytes: BigInt(f[4]!),
+    outputBytes: BigInt(f[5]!),
+    sessionSeconds: Number(f[6])
+  })
 
-/** The `segments` column (text, or an already parsed value) → segments. */
-export const decodeSegments = (json: unknown): ReadonlyArray<UsageSegment> => {
-  const arr = (typeof json === "string" ? JSON.parse(json) : json) as ReadonlyArray<SegmentJson>
-  return arr.map((s) =>
-    build(UsageSegment, {
-      anchored: s[0] === 1,
-      startFrom: DateTime.unsafeMake(s[1]) as DateTime.Utc,
-      firstEventAt: DateTime.unsafeMake(s[2]) as DateTime.Utc,
-      lastEventAt: DateTime.unsafeMake(s[3]) as DateTime.Utc,
-      inputBytes: BigInt(s[4]),
-      outputBytes: BigInt(s[5]),
-      sessionSeconds: s[6]
-    })
-  )
+/** The `segments` column → segments (either encoding). */
+export const decodeSegments = (text: string): ReadonlyArray<UsageSegment> => {
+  if (text.startsWith("[")) return (JSON.parse(text) as ReadonlyArray<ReadonlyArray<string | number>>).map(segmentOf)
+  if (text === "") return []
+  return text.split(";").map((g) => segmentOf(g.split(",")))
 }
 
 /** A full session row (camelCase keys, `SELECT *`) → AccountingSession. */
@@ -85,7 +87,7 @@ export const sessionOf = (r: Record<string, any>): AccountingSession =>
     status: r.status,
     closeReason: r.closeReason ?? null,
     closeSource: r.closeSource ?? null,
-    segments: decodeSegments(r.segments)
+    segments: decodeSegments(String(r.segments))
   })
 
 /** The columns the ingest locks and folds on; timestamps as epoch millis (a float parses faster than a date). */
@@ -141,18 +143,72 @@ export const sameIdentity = (a: AccountingSession, b: AccountingSession): boolea
   sameMillis(a.startedAt, b.startedAt) && sameMillis(a.stoppedAt, b.stoppedAt) && a.status === b.status &&
   a.closeReason === b.closeReason && a.closeSource === b.closeSource
 
-/** Batch-update tuple of a session whose identity did not change: `[id, last ms, in, out, seconds, segments, version]`. */
-export const counterTuple = (x: AccountingSession, version: number): ReadonlyArray<unknown> => [
-  x.sessionId, x.lastUpdateAt.epochMillis, x.inputBytes.toString(), x.outputBytes.toString(),
-  x.sessionSeconds, segmentsJson(x.segments), version
-]
+const isNull = (v: unknown) => v === null || v === undefined
 
-/** Batch-update tuple of a whole session (19 columns, then the expected version). */
-export const fullTuple = (x: AccountingSession, customerId: string | null, version: number): ReadonlyArray<unknown> => [
-  x.sessionId, x.acctSessionId, x.serviceId, customerId, x.userName, x.nasIpAddress, x.nasIdentifier,
-  x.framedIpAddress, x.callingStationId,
-  // Epoch millis, converted by to_timestamp in SQL: toISOString per field was a top JS cost.
-  x.startedAt.epochMillis, x.lastUpdateAt.epochMillis, x.stoppedAt === null ? null : x.stoppedAt.epochMillis,
-  x.inputBytes.toString(), x.outputBytes.toString(), x.sessionSeconds, x.status, x.closeReason, x.closeSource,
-  segmentsJson(x.segments), version
-]
+/** A PostgreSQL array literal of numbers or decimal strings (NULL for null), for `$1::numeric[]` etc. */
+export const numberArray = (values: ReadonlyArray<number | bigint | string | null>): string => {
+  let out = "{"
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    out += (i > 0 ? "," : "") + (isNull(v) ? "NULL" : String(v))
+  }
+  return out + "}"
+}
+
+/**
+ * Column-wise batch parameters: one PostgreSQL array literal per column, unnested together in SQL.
+ * `unnest($1::text[], $2::numeric[], …)` parses 2–3× faster in PostgreSQL than the same rows as JSON
+ * (measured per row: arrays 2.3 µs, jsonb 3.4 µs, json 6.7 µs), and the literals are cheap to build.
+ */
+export const columns = <Row>(rows: ReadonlyArray<Row>, spec: ReadonlyArray<readonly ["text" | "number", (row: Row) => string | number | bigint | null]>): Array<string> =>
+  spec.map(([kind, get]) => {
+    const values = rows.map(get)
+    return kind === "text" ? textArray(values as ReadonlyArray<string | null>) : numberArray(values)
+  })
+
+/** The counter columns of a session whose identity did not change, then the version the update expects. */
+export interface CounterRow {
+  readonly session: AccountingSession
+  readonly version: number
+}
+
+export const counterColumns = (rows: ReadonlyArray<CounterRow>): Array<string> =>
+  columns(rows, [
+    ["text", (r) => r.session.sessionId],
+    ["number", (r) => r.session.lastUpdateAt.epochMillis],
+    ["number", (r) => r.session.inputBytes],
+    ["number", (r) => r.session.outputBytes],
+    ["number", (r) => r.session.sessionSeconds],
+    ["text", (r) => encodeSegments(r.session.segments)],
+    ["number", (r) => r.version]
+  ])
+
+/** Every column of a session (the customer stored with it), then the version an update expects. */
+export interface FullRow extends CounterRow {
+  readonly customerId: string | null
+}
+
+export const fullColumns = (rows: ReadonlyArray<FullRow>): Array<string> =>
+  columns(rows, [
+    ["text", (r) => r.session.sessionId],
+    ["text", (r) => r.session.acctSessionId],
+    ["text", (r) => r.session.serviceId],
+    ["text", (r) => r.customerId],
+    ["text", (r) => r.session.userName],
+    ["text", (r) => r.session.nasIpAddress],
+    ["text", (r) => r.session.nasIdentifier],
+    ["text", (r) => r.session.framedIpAddress],
+    ["text", (r) => r.session.callingStationId],
+    // Epoch millis, converted by to_timestamp in SQL: toISOString per field was a top JS cost.
+    ["number", (r) => r.session.startedAt.epochMillis],
+    ["number", (r) => r.session.lastUpdateAt.epochMillis],
+    ["number", (r) => (r.session.stoppedAt === null ? null : r.session.stoppedAt.epochMillis)],
+    ["number", (r) => r.session.inputBytes],
+    ["number", (r) => r.session.outputBytes],
+    ["number", (r) => r.session.sessionSeconds],
+    ["text", (r) => r.session.status],
+    ["text", (r) => r.session.closeReason],
+    ["text", (r) => r.session.closeSource],
+    ["text", (r) => encodeSegments(r.session.segments)],
+    ["number", (r) => r.version]
+  ])
