@@ -21,7 +21,7 @@ import { createServer } from "node:http"
 import pg from "pg"
 
 type PgPool = pg.Pool
-import { Migrations } from "@isp-framework/adapters"
+import { Migrations, PgServiceRepository } from "@isp-framework/adapters"
 import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
 import { ServiceAlerts, ServiceUsage } from "@isp-framework/core"
@@ -52,7 +52,13 @@ const cannon = (url: string, seconds: number) =>
     )
   })
 
-/** The bare baseline: same statement as FilterSql.searchPage compiles, same pool, plain JSON. */
+/**
+ * The bare baseline: the very statement `ServiceRepository.searchJson` runs on PostgreSQL (same select
+ * list, filter, order and limit; FilterSql.searchPage compiles it), same pool, the same JSON body
+ * (items as the rows come, next cursor as base64url JSON of the last sort key), no framework.
+ */
+const BARE_SQL = `SELECT ${PgServiceRepository.serviceJsonColumns} FROM "customer_services"
+  WHERE "status" = $1 ORDER BY "created_at" ASC, "id" ASC LIMIT 51`
 const bareServer = (pool: PgPool) =>
   new Promise<{ url: string; close: () => void }>((resolve) => {
     const server = createServer(async (req, res) => {
@@ -60,16 +66,13 @@ const bareServer = (pool: PgPool) =>
         res.writeHead(401).end()
         return
       }
-      const { rows } = await pool.query(
-        "SELECT * FROM customer_services WHERE status = $1 ORDER BY created_at ASC, id ASC LIMIT 51",
-        ["ACTIVE"]
-      )
-      const items = rows.slice(0, 50).map(({ pppoe_password: _p, ...row }) => {
-        const out: Record<string, unknown> = {}
-        for (const k of Object.keys(row)) out[Str.snakeToCamel(k)] = row[k]
-        return out
-      })
-      const body = JSON.stringify({ items, next_cursor: rows.length > 50 ? String(items[49]!["id"]) : null })
+      const { rows } = await pool.query(BARE_SQL, ["ACTIVE"])
+      const items = rows.slice(0, 50)
+      const last = items[49]
+      const next = rows.length > 50 && last !== undefined
+        ? Buffer.from(JSON.stringify([last["createdAt"], last["id"]])).toString("base64url")
+        : null
+      const body = JSON.stringify({ items, next_cursor: next })
       res.writeHead(200, { "content-type": "application/json" }).end(body)
     })
     server.listen(0, "127.0.0.1", () => {

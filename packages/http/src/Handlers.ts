@@ -8,8 +8,7 @@
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Actor, type CustomerService, ServiceNotFound, type ServiceAlert, WorkflowNotFound } from "@isp-framework/core"
 import { Context, DateTime, Deferred, Duration, Effect, Metric, Option, Redacted, Schema, Stream } from "effect"
-import { IspApi, ServiceView } from "./Api.js"
-import { compileStructEncoder } from "./internal/fastJson.js"
+import { IspApi } from "./Api.js"
 import {
   InvalidFilter,
   ServiceAlerts,
@@ -33,12 +32,6 @@ const toItem = (s: ServiceWithRelations) => ({
   ...(s.ipAssignments !== undefined ? { ipAssignments: s.ipAssignments } : {}),
   ...(s.history !== undefined ? { history: s.history } : {})
 })
-
-/** A plain service (no relations) as `ServiceView` JSON, without the generic Schema encoder. */
-const serviceJson = compileStructEncoder(ServiceView.fields)
-
-const hasRelations = (s: ServiceWithRelations) =>
-  s.template !== undefined || s.workflow !== undefined || s.ipAssignments !== undefined || s.history !== undefined
 
 /** `include=template,workflow` → its names; ServiceQuery.get rejects unknown ones. */
 const includeList = (raw: string | undefined): ReadonlyArray<string> => raw === undefined || raw === "" ? [] : raw.split(",")
@@ -77,15 +70,9 @@ export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) 
       .handle("list", ({ urlParams }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
-          const page = yield* query.search(urlParams, scopeOf(principal))
-          // The hot path (a page without include=): the same JSON as the schema, built directly.
-          if (!page.items.some(hasRelations)) {
-            return HttpServerResponse.unsafeJson({
-              items: page.items.map((s) => serviceJson(s.service)),
-              next_cursor: page.nextCursor
-            })
-          }
-          return { items: page.items.map(toItem), next_cursor: page.nextCursor }
+          // Already the JSON of `ServicePage`'s items (the use-case's read model): sent as is.
+          const page = yield* query.searchJson(urlParams, scopeOf(principal))
+          return HttpServerResponse.unsafeJson({ items: page.items, next_cursor: page.nextCursor })
         }))
       .handle("get", ({ path, urlParams }) =>
         Effect.gen(function*() {

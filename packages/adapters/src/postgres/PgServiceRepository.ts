@@ -9,10 +9,11 @@ import {
   Conflict,
   CustomerService,
   FilterDict,
+  type ServiceJson,
   ServiceRepository,
   StatusChange
 } from "@isp-framework/core"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, String as Str } from "effect"
 import { searchPage } from "./FilterSql.js"
 import { decodeRow, encodeRow, fastRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
 
@@ -45,6 +46,34 @@ export const decodeServiceRowFast = fastRow(CustomerService, {
   redacted: ["pppoePassword"],
   columns: "snake_case"
 })
+
+/**
+ * The select list of the JSON read model (`searchJson`): every field but the password, in the
+ * model's field order, each column named as its JSON key, datetimes formatted by PostgreSQL in the
+ * JSON encoding (`toISOString`: UTC, milliseconds, `Z`; the columns are `timestamptz(3)`). The
+ * driver then hands back rows that already are `ServiceJson`: no per-value conversion in JS.
+ * Identifiers come from the model's own field names, never from input.
+ *
+ * @internal
+ */
+export const serviceJsonColumns = Object.keys(CustomerService.fields)
+  .filter((key) => key !== "pppoePassword")
+  .map((key) => {
+    const column = `"${Str.camelToSnake(key)}"`
+    const value = (serviceDateFields as ReadonlyArray<string>).includes(key)
+      ? `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+      : column
+    return `${value} AS "${key}"`
+  })
+  .join(", ")
+
+/** The service filter spec reading `ServiceJson` rows (cursor values: `createdAt` is its ISO string). */
+const jsonSpec: FilterDict.EntitySpec<ServiceJson> = {
+  ...FilterDict.ServiceFilterSpec,
+  get: FilterDict.modelAccessor<ServiceJson>(FilterDict.ServiceFilterSpec.fields)
+}
+
+const asServiceJson = (row: Record<string, unknown>) => row as ServiceJson
 
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -105,6 +134,8 @@ export const make = Effect.gen(function*() {
         : orDieSql(sql`SELECT * FROM customer_services WHERE ${sql.in("id", ids)}`).pipe(Effect.map((r) => r.map(decode))),
     // Columns in the spec are snake_case already, so the SQL is the same without transforms.
     search: (query) => orDieSql(searchPage(raw, FilterDict.ServiceFilterSpec, query, { decode: decodeServiceRowFast })),
+    searchJson: (query) =>
+      orDieSql(searchPage(raw, jsonSpec, query, { select: raw.literal(serviceJsonColumns), decode: asServiceJson })),
     nextServiceNumber: orDieSql(sql<{ n: unknown }>`SELECT nextval('service_number_seq') AS n`).pipe(
       Effect.map((rows) => `SVC-${String(rows[0]!.n).padStart(6, "0")}`)
     ),

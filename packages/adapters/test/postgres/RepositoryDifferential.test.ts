@@ -1,7 +1,8 @@
 /**
  * Differential property test through the real repositories: random services (`Fixtures.arbService`)
  * and random service filter dicts give identical ids, in identical order and with identical page
- * boundaries (cursor paging), from the in-memory repository, PGlite and PostgreSQL.
+ * boundaries (cursor paging), from the in-memory repository, PGlite and PostgreSQL — and the
+ * same JSON read model (`searchJson`), equal on every backend to the `search` page encoded.
  */
 import { SqlClient } from "@effect/sql"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -12,7 +13,8 @@ import {
   MemoryTemplateRepository,
   ServiceRepository,
   type ServiceTemplate,
-  TemplateRepository
+  TemplateRepository,
+  toServiceJson
 } from "@isp-framework/core"
 import { Fixtures } from "@isp-framework/core/testing"
 import { DateTime, Effect, Layer, ManagedRuntime } from "effect"
@@ -105,20 +107,27 @@ const caseArb = servicesArb.chain((services) =>
   )
 )
 
-/** Every page's ids, following `nextCursor` to the end. */
+/**
+ * Every page's ids, following `nextCursor` to the end, and every page of the JSON read model
+ * (`searchJson`) as text — which must be the `search` page encoded, key for key, cursor included.
+ */
 const pages = (dict: Dict) =>
   Effect.gen(function*() {
     const repo = yield* ServiceRepository
-    const out: Array<ReadonlyArray<string>> = []
+    const ids: Array<ReadonlyArray<string>> = []
+    const json: Array<string> = []
     let cursor: string | null = null
     do {
       const query = yield* Effect.orDie(FilterDict.parse(FilterDict.ServiceFilterSpec, cursor === null ? dict : { ...dict, cursor }))
       const page: FilterDict.Page<CustomerService> = yield* repo.search(query)
-      out.push(page.items.map((s) => s.id))
+      const text = JSON.stringify(yield* repo.searchJson(query))
+      expect(text).toBe(JSON.stringify({ items: page.items.map(toServiceJson), nextCursor: page.nextCursor }))
+      ids.push(page.items.map((s) => s.id))
+      json.push(text)
       cursor = page.nextCursor
-      if (out.length > 100) return yield* Effect.dieMessage("pagination does not terminate")
+      if (ids.length > 100) return yield* Effect.dieMessage("pagination does not terminate")
     } while (cursor !== null)
-    return out
+    return { ids, json }
   })
 
 const load = (services: ReadonlyArray<CustomerService>) =>
@@ -136,7 +145,7 @@ const backends: Array<{ name: string; db: Layer.Layer<SqlClient.SqlClient> }> = 
 ]
 if (TestDatabase.realPostgresAvailable()) backends.push({ name: "PostgreSQL", db: TestDatabase.layerPg() })
 
-describe(`ServiceRepository.search: memory vs ${backends.map((b) => b.name).join(" vs ")}`, () => {
+describe(`ServiceRepository.search and searchJson: memory vs ${backends.map((b) => b.name).join(" vs ")}`, () => {
   const runtimes = backends.map((b) => ({
     name: b.name,
     runtime: ManagedRuntime.make(repositories.pipe(Layer.provideMerge(b.db)))
@@ -164,8 +173,8 @@ describe(`ServiceRepository.search: memory vs ${backends.map((b) => b.name).join
           Effect.orDie(Effect.zipRight(storeTemplates, runAll)).pipe(Effect.provide(memoryLayer))
         )
         for (const p of expected) {
-          if (p.flat().length > 0) nonEmpty++
-          if (p.length > 2) multiPage++ // more than one full page
+          if (p.ids.flat().length > 0) nonEmpty++
+          if (p.ids.length > 2) multiPage++ // more than one full page
         }
         for (const { name, runtime } of runtimes) {
           const got = await runtime.runPromise(

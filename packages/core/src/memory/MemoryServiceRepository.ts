@@ -14,7 +14,7 @@ import type { FilterQuery } from "../filters/Ast.js"
 import { runQuery } from "../filters/Evaluate.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { StatusChangeFilterSpec } from "../filters/specs/StatusChangeFilterSpec.js"
-import { ServiceRepository } from "../ports/ServiceRepository.js"
+import { ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
 
 interface State {
   readonly byId: Map<string, CustomerService>
@@ -133,6 +133,12 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
       Effect.withSpan("MemoryServiceRepository.search")
     )
 
+  const searchJson = (query: FilterQuery) =>
+    Effect.map(Ref.get(ref), (s) => {
+      const page = runQuery(ServiceFilterSpec, query, s.byId.values())
+      return { items: page.items.map(toServiceJson), nextCursor: page.nextCursor }
+    }).pipe(Effect.withSpan("MemoryServiceRepository.searchJson"))
+
   const nextServiceNumber = Ref.modify(ref, (s): [string, State] => {
     // Skip numbers that were inserted by hand so the result never collides.
     let candidate: string
@@ -175,6 +181,7 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
     findByUsername,
     getMany,
     search,
+    searchJson,
     nextServiceNumber,
     history,
     historyOf,

@@ -8,12 +8,33 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, type Option } from "effect"
-import type { CustomerService } from "../domain/CustomerService.js"
+import { Context, type Effect, type Option, Schema } from "effect"
+import { CustomerService } from "../domain/CustomerService.js"
 import type { ConcurrentModification, Conflict } from "../domain/Errors.js"
 import type { CustomerId, ServiceId } from "../domain/Ids.js"
 import type { StatusChange } from "../domain/StatusChange.js"
 import type { FilterQuery, Page } from "../filters/Ast.js"
+
+/**
+ * A service as JSON: exactly what `Schema.encode(CustomerService)` writes (field order, ISO
+ * datetimes, `null`s), minus `pppoePassword`. The read model of service lists — what the HTTP API
+ * answers — which an adapter may build straight from its storage, without `CustomerService` values.
+ *
+ * @since 0.1.0
+ */
+export type ServiceJson = Omit<Schema.Schema.Encoded<typeof CustomerService>, "pppoePassword">
+
+const encodeService = Schema.encodeSync(CustomerService)
+
+/**
+ * The {@link ServiceJson} of a service, by its Schema: the reference that every `searchJson` must equal.
+ *
+ * @since 0.1.0
+ */
+export const toServiceJson = (service: CustomerService): ServiceJson => {
+  const { pppoePassword: _password, ...json } = encodeService(service)
+  return json
+}
 
 export interface ServiceRepository {
   /** Inserts a new service with its creation history row. `Conflict` on a taken service number or PPPoE username. */
@@ -30,6 +51,12 @@ export interface ServiceRepository {
   readonly findByUsername: (username: string) => Effect.Effect<Option.Option<CustomerService>>
   readonly getMany: (ids: ReadonlyArray<ServiceId>) => Effect.Effect<ReadonlyArray<CustomerService>>
   readonly search: (query: FilterQuery) => Effect.Effect<Page<CustomerService>>
+  /**
+   * `search` as its read model: the same page (items, order, `nextCursor`) with every item as
+   * {@link toServiceJson} would give it, key for key. `include` is ignored (relations are loaded by
+   * the use-case). The list endpoint's hot path: no domain objects to build and encode back.
+   */
+  readonly searchJson: (query: FilterQuery) => Effect.Effect<Page<ServiceJson>>
   /** A fresh, unique, human-readable service number ("SVC-000042"). */
   readonly nextServiceNumber: Effect.Effect<string>
   /** Every status change of a service, oldest first. */

@@ -8,20 +8,20 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { CustomerService } from "../domain/CustomerService.js"
 import { ServiceNotFound } from "../domain/Errors.js"
 import type { CustomerId, ServiceId } from "../domain/Ids.js"
-import type { IpAssignment } from "../domain/IpPool.js"
-import type { ServiceTemplate } from "../domain/ServiceTemplate.js"
-import type { StatusChange } from "../domain/StatusChange.js"
-import type { ProvisioningWorkflow } from "../domain/Workflow.js"
-import type { FilterQuery } from "../filters/Ast.js"
+import { IpAssignment } from "../domain/IpPool.js"
+import { ServiceTemplate } from "../domain/ServiceTemplate.js"
+import { StatusChange } from "../domain/StatusChange.js"
+import { ProvisioningWorkflow } from "../domain/Workflow.js"
+import type { FilterQuery, Page } from "../filters/Ast.js"
 import { InvalidFilter } from "../filters/Errors.js"
 import { parse } from "../filters/Parse.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { IpAllocator } from "../ports/IpAllocator.js"
-import { ServiceRepository } from "../ports/ServiceRepository.js"
+import { type ServiceJson, ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
 import { TemplateRepository } from "../ports/TemplateRepository.js"
 import { WorkflowRepository } from "../ports/WorkflowRepository.js"
 
@@ -33,6 +33,31 @@ export interface ServiceWithRelations {
   readonly ipAssignments?: ReadonlyArray<IpAssignment>
   readonly history?: ReadonlyArray<StatusChange>
 }
+
+/**
+ * A search result as JSON: the service as {@link ServiceJson} followed by the included relations,
+ * each as its Schema encodes it (`template` and `workflow` may be null).
+ */
+export interface ServiceWithRelationsJson extends ServiceJson {
+  readonly template?: Schema.Schema.Encoded<typeof ServiceTemplate> | null
+  readonly workflow?: Schema.Schema.Encoded<typeof ProvisioningWorkflow> | null
+  readonly ipAssignments?: ReadonlyArray<Schema.Schema.Encoded<typeof IpAssignment>>
+  readonly history?: ReadonlyArray<Schema.Schema.Encoded<typeof StatusChange>>
+}
+
+const encodeTemplate = Schema.encodeSync(ServiceTemplate)
+const encodeWorkflow = Schema.encodeSync(ProvisioningWorkflow)
+const encodeIpAssignment = Schema.encodeSync(IpAssignment)
+const encodeStatusChange = Schema.encodeSync(StatusChange)
+
+/** {@link ServiceWithRelations} as JSON, keys in the order: service fields, then the relations. */
+const withRelationsJson = (s: ServiceWithRelations): ServiceWithRelationsJson => ({
+  ...toServiceJson(s.service),
+  ...(s.template !== undefined ? { template: s.template === null ? null : encodeTemplate(s.template) } : {}),
+  ...(s.workflow !== undefined ? { workflow: s.workflow === null ? null : encodeWorkflow(s.workflow) } : {}),
+  ...(s.ipAssignments !== undefined ? { ipAssignments: s.ipAssignments.map((a) => encodeIpAssignment(a)) } : {}),
+  ...(s.history !== undefined ? { history: s.history.map((h) => encodeStatusChange(h)) } : {})
+})
 
 /** Restricts a query to one customer's services. */
 export interface Scope {
@@ -85,6 +110,14 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
         }))
       })
 
+    /** Parses a filter dict and restricts it to the scope's customer, if any. */
+    const parseScoped = (filters: unknown, scope: Scope | undefined) =>
+      Effect.map(parse(ServiceFilterSpec, filters), (query): FilterQuery =>
+        scope === undefined ? query : {
+          ...query,
+          where: [...query.where, { _tag: "Compare", field: "customer_id", op: "eq", value: scope.customerId }]
+        })
+
     /** Runs an already parsed query (scope applied by the caller). */
     const run = Effect.fn("ServiceQuery.run")(function*(query: FilterQuery) {
       const page = yield* services.search(query)
@@ -96,12 +129,24 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
      * include: "template,workflow" }`. With a scope, only that customer's services are visible.
      */
     const search = Effect.fn("ServiceQuery.search")(function*(filters: unknown, scope?: Scope) {
-      const query = yield* parse(ServiceFilterSpec, filters)
-      const scoped: FilterQuery = scope === undefined ? query : {
-        ...query,
-        where: [...query.where, { _tag: "Compare", field: "customer_id", op: "eq", value: scope.customerId }]
+      return yield* run(yield* parseScoped(filters, scope))
+    })
+
+    /**
+     * `search` answered as JSON (what the list endpoint sends): the same items, order and cursor,
+     * each item as `Schema.encode` writes the service (without its password) and its included
+     * relations. Without `include` the page comes from the repository's read model
+     * (`ServiceRepository.searchJson`), built straight from storage.
+     */
+    const searchJson = Effect.fn("ServiceQuery.searchJson")(function*(filters: unknown, scope?: Scope) {
+      const query = yield* parseScoped(filters, scope)
+      if (query.include.length === 0) {
+        const plain: Page<ServiceWithRelationsJson> = yield* services.searchJson(query)
+        return plain
       }
-      return yield* run(scoped)
+      const page = yield* run(query)
+      const json: Page<ServiceWithRelationsJson> = { items: page.items.map(withRelationsJson), nextCursor: page.nextCursor }
+      return json
     })
 
     /**
@@ -127,6 +172,6 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
       return withRels!
     })
 
-    return { search, run, get } as const
+    return { search, searchJson, run, get } as const
   })
 }) {}

@@ -13,7 +13,8 @@ import type { CustomerId, ServiceId } from "../domain/Ids.js"
 import { StatusChange } from "../domain/StatusChange.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { StatusChangeFilterSpec } from "../filters/specs/StatusChangeFilterSpec.js"
-import { ServiceRepository } from "../ports/ServiceRepository.js"
+import type { FilterQuery, Page } from "../filters/Ast.js"
+import { type ServiceJson, ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
 import { TemplateRepository } from "../ports/TemplateRepository.js"
 import { collectPages, type ContractOptions, expectSame, failureOf, query, race, suite } from "./ContractSupport.js"
 import { arbService, baseTime, freshId, makeService, makeStatusChange, makeTemplate, unique } from "./Fixtures.js"
@@ -296,6 +297,51 @@ export const serviceRepositoryContract = <E>(
           DateTime.toEpochMillis(y.createdAt) - DateTime.toEpochMillis(x.createdAt) || (x.id < y.id ? -1 : 1)
         )
         expect(all.items.map((s) => s.id)).toEqual(byNewest.map((s) => s.id))
+      }))
+
+    it.effect("searchJson is search's page as JSON: the encoded services key for key, the same cursors", () =>
+      Effect.gen(function*() {
+        const repo = yield* ServiceRepository
+        const template = yield* storedTemplate
+        const customerId = unique("cust-") as CustomerId
+        // Text that JSON has to escape, and every datetime field set on some services.
+        const odd = [null, "quote \" backslash \\ slash /", "controls \n\t\r\u0001\u001f\u007f", "é ß 😀 \u2028 中文"]
+        const services = fc.sample(arbService, 14).map((s, i) =>
+          new CustomerService({
+            ...s,
+            customerId,
+            templateId: template.id,
+            tariffId: template.tariffId,
+            serviceNumber: unique(i % 2 === 0 ? "FX-" : "fx-"),
+            location: odd[i % odd.length]!,
+            circuitId: odd[(i + 1) % odd.length]!,
+            requestedIp: i % 3 === 0 ? `10.0.0.${i}` : null,
+            suspendedAt: i % 2 === 0 ? at(i) : null,
+            contractStart: i % 3 === 0 ? at(-i * 1000) : null,
+            contractEnd: i % 3 === 0 ? DateTime.unsafeMake(DateTime.toEpochMillis(at(i)) + 999) : null,
+            // Shared instants, so orderings meet ties and the (value, id) cursor matters.
+            createdAt: i % 4 === 0 ? at(1) : s.createdAt
+          })
+        )
+        for (const s of services) yield* repo.insert(s, makeStatusChange(s))
+
+        for (const order_by of ["created_at", "-updated_at", "service_number", "-id", "status,-created_at"]) {
+          let cursor: string | null = null
+          let pages = 0
+          do {
+            const dict: Record<string, unknown> = { customer_id: customerId, order_by, limit: 4 }
+            const q: FilterQuery = yield* query(ServiceFilterSpec, cursor === null ? dict : { ...dict, cursor })
+            const page: Page<CustomerService> = yield* repo.search(q)
+            const json: Page<ServiceJson> = yield* repo.searchJson(q)
+            const expected = { items: page.items.map(toServiceJson), nextCursor: page.nextCursor }
+            // Compared as text: the same keys in the same order with the same values.
+            expect(JSON.stringify(json)).toBe(JSON.stringify(expected))
+            expect(JSON.stringify(json)).not.toContain("pppoePassword")
+            cursor = json.nextCursor
+            pages++
+          } while (cursor !== null && pages < 10)
+          expect(pages).toBe(4)
+        }
       }))
 
     it.effect("searchHistory filters status changes across services", () =>
