@@ -1,13 +1,15 @@
 /**
  * Accounting ingest throughput on PostgreSQL: 20,000 concurrent sessions sending Interim-Updates,
  * each record built (`makeAccountingRecord`, Gigawords, FreeRADIUS unique id), folded, and written
- * through `PgUsageStore` (FOR UPDATE read, placeholders for new sessions, fold, multi-row session update, bucket
- * upsert — one transaction per batch of group commit, 4 writers). Baseline in the same run:
+ * through `PgUsageStore` (sessions from its cache or a FOR UPDATE read, the fold, version-checked multi-row
+ * session updates / inserts, HOUR + PERIOD bucket updates — one transaction per batch of group commit,
+ * 4 writers). Baseline in the same run:
  * row-at-a-time INSERT of the same records (one statement each, same concurrency).
  * Prints `bench acct-ingest`, `ratio acct-ingest-vs-row-insert`, `bench acct-cpu` (CPU per record
  * of this process and of the PostgreSQL backends: comparable across runs on a busy machine, unlike
  * the rate) and `bench acct-lost` (sessions whose stored counters and buckets do not match what was
- * sent, counted from the rows after the run). `ACCT_BENCH_WRITERS` sets the writer count (default 4).
+ * sent, counted from the rows after the run). `ACCT_BENCH_WRITERS` sets the writer count (default 4),
+ * `ACCT_BENCH_BASELINE_RECORDS` the baseline's size (default 20,000; small for quick profiling runs).
  *
  * `npx tsx bench/acct-ingest.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
  * a fresh database is created and dropped).
@@ -27,7 +29,7 @@ const SESSIONS = 20_000
 const ROUNDS = 5
 const BATCH = 2_000
 const WRITERS = Number(process.env["ACCT_BENCH_WRITERS"] ?? 4)
-const BASELINE_RECORDS = 20_000
+const BASELINE_RECORDS = Number(process.env["ACCT_BENCH_BASELINE_RECORDS"] ?? 20_000)
 const cycle = Schema.decodeUnknownSync(BillingCycle)({ timeZone: "Europe/Berlin", period: "MONTHLY", anchorDate: "2026-01-01" })
 const T0 = Date.parse("2026-03-10T10:00:00Z")
 

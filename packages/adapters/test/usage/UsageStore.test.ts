@@ -96,6 +96,37 @@ const contract = (name: string, storeLayer: Layer.Layer<UsageStore>) =>
         expect(t.hour).toEqual(t.period)
       }))
 
+    it.effect("DAY buckets split at the operator's local midnight and sum their hours", () =>
+      Effect.gen(function*() {
+        const store = yield* UsageStore
+        const sid = newServiceId()
+        const at = (iso: string, statusType: "Start" | "Interim-Update", sessionTime: number, inB: number) =>
+          makeAccountingRecord({
+            statusType, acctSessionId: `d-${sid}`, acctUniqueSessionId: `d-${sid}`, nasIpAddress: "192.0.2.1",
+            inputOctets: inB, outputOctets: 2 * inB, sessionTime, eventTime: DateTime.unsafeMake(iso) as DateTime.Utc
+          })
+        // Europe/Berlin is UTC+1 in March: local midnight of 11 March is 2026-03-10T23:00Z.
+        yield* store.ingest(items([
+          at("2026-03-10T22:50:00Z", "Start", 0, 0),
+          at("2026-03-10T22:55:00Z", "Interim-Update", 300, 40),
+          at("2026-03-10T23:10:00Z", "Interim-Update", 1200, 100),
+          at("2026-03-10T23:20:00Z", "Interim-Update", 1800, 150)
+        ], sid))
+        const days = yield* store.buckets(sid, "DAY", DateTime.unsafeMake("2026-03-01T00:00:00Z") as DateTime.Utc,
+          DateTime.unsafeMake("2026-04-01T00:00:00Z") as DateTime.Utc)
+        expect(days.map((b) => [DateTime.formatIso(b.periodStart), DateTime.formatIso(b.periodEnd), b.bytesIn, b.bytesOut, b.sessionSeconds])).toEqual([
+          ["2026-03-09T23:00:00.000Z", "2026-03-10T23:00:00.000Z", 40n, 80n, 300],
+          ["2026-03-10T23:00:00.000Z", "2026-03-11T23:00:00.000Z", 110n, 220n, 1500]
+        ])
+        // A range holding only the second day's start returns only it.
+        const second = yield* store.buckets(sid, "DAY", DateTime.unsafeMake("2026-03-10T23:00:00Z") as DateTime.Utc,
+          DateTime.unsafeMake("2026-03-11T23:00:00Z") as DateTime.Utc)
+        expect(second.map((b) => b.bytesIn)).toEqual([110n])
+        const totals = yield* Stream.runCollect(store.totals("DAY", DateTime.unsafeMake("2026-03-10T23:00:00Z") as DateTime.Utc,
+          DateTime.unsafeMake("2026-03-11T23:00:00Z") as DateTime.Utc))
+        expect([...totals].find((t) => t.serviceId === sid)).toMatchObject({ bytesIn: 110n, bytesOut: 220n, sessionSeconds: 1500 })
+      }))
+
     it.effect("Accounting-On closes the NAS's open sessions; stale sessions close", () =>
       Effect.gen(function*() {
         const store = yield* UsageStore

@@ -37,6 +37,8 @@ export interface BucketAdd {
   bytesIn: bigint
   bytesOut: bigint
   sessionSeconds: number
+  /** For an HOUR bucket: the local day (of the service's cycle) the hour belongs to. */
+  readonly day?: Periods.Interval | undefined
 }
 
 /** The outcome of {@link foldBatch}: what a store must write. */
@@ -156,7 +158,8 @@ export const foldBatch = (
           periodEnd: b.end,
           bytesIn: delta.bytesIn,
           bytesOut: delta.bytesOut,
-          sessionSeconds: delta.sessionSeconds
+          sessionSeconds: delta.sessionSeconds,
+          day: gi === 0 ? intervals[1] : undefined
         }
         adds.push(cur)
         buckets.push(cur)

@@ -28,6 +28,7 @@ import {
   MemoryUsageStore,
   type ServiceId,
   type ServiceTotals,
+  type UsageGranularity,
   UsageStore
 } from "@isp-framework/core"
 import { orDieSql } from "../internal/rows.js"
@@ -259,21 +260,25 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             changedCached
           )
         }
-        if (fold.buckets.length > 0) {
-          const b = [...fold.buckets].sort((x, y) =>
+        // HOUR and PERIOD rows; a DAY bucket is the sum of the hours carrying its day (migration 0006).
+        const stored = fold.buckets.filter((x) => x.granularity !== "DAY")
+        if (stored.length > 0) {
+          const b = stored.sort((x, y) =>
             x.serviceId < y.serviceId ? -1 : x.serviceId > y.serviceId ? 1 :
             x.granularity < y.granularity ? -1 : x.granularity > y.granularity ? 1 :
             x.periodStart.epochMillis - y.periodStart.epochMillis
           )
           // In key order (the lock order).
-          const [service, granularity, start, end, inB, outB, secs] = columns(b, [
+          const [service, granularity, start, end, inB, outB, secs, dayStart, dayEnd] = columns(b, [
             ["text", (x) => x.serviceId],
             ["text", (x) => x.granularity],
             ["number", (x) => x.periodStart.epochMillis],
             ["number", (x) => x.periodEnd.epochMillis],
             ["number", (x) => x.bytesIn],
             ["number", (x) => x.bytesOut],
-            ["number", (x) => x.sessionSeconds]
+            ["number", (x) => x.sessionSeconds],
+            ["number", (x) => x.day?.start.epochMillis ?? null],
+            ["number", (x) => x.day?.end.epochMillis ?? null]
           ])
           // Update the buckets that exist, insert the rest: an `INSERT … ON CONFLICT DO UPDATE` of an
           // existing row locks it and then updates it (two WAL records and ~5 buffer visits per row,
@@ -282,10 +287,12 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           yield* raw`
             WITH e AS MATERIALIZED (
               SELECT n, service_id, granularity, to_timestamp(start_ms / 1000.0) AS period_start,
-                     to_timestamp(end_ms / 1000.0) AS period_end, bytes_in, bytes_out, session_seconds
+                     to_timestamp(end_ms / 1000.0) AS period_end, bytes_in, bytes_out, session_seconds,
+                     to_timestamp(day_start_ms / 1000.0) AS day_start, to_timestamp(day_end_ms / 1000.0) AS day_end
               FROM unnest(${service}::text[], ${granularity}::text[], ${start}::float8[], ${end}::float8[],
-                ${inB}::numeric[], ${outB}::numeric[], ${secs}::bigint[])
-                WITH ORDINALITY AS j(service_id, granularity, start_ms, end_ms, bytes_in, bytes_out, session_seconds, n)),
+                ${inB}::numeric[], ${outB}::numeric[], ${secs}::bigint[], ${dayStart}::float8[], ${dayEnd}::float8[])
+                WITH ORDINALITY AS j(service_id, granularity, start_ms, end_ms, bytes_in, bytes_out, session_seconds,
+                  day_start_ms, day_end_ms, n)),
             u AS (
               UPDATE usage_buckets AS t SET
                 bytes_in = t.bytes_in + e.bytes_in, bytes_out = t.bytes_out + e.bytes_out,
@@ -293,8 +300,9 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
               FROM e
               WHERE t.service_id = e.service_id AND t.granularity = e.granularity AND t.period_start = e.period_start
               RETURNING e.n)
-            INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds)
-            SELECT service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds
+            INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out,
+              session_seconds, day_start, day_end)
+            SELECT service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds, day_start, day_end
             FROM e WHERE n NOT IN (SELECT n FROM u) ORDER BY n
             ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
               bytes_in = t.bytes_in + excluded.bytes_in,
@@ -352,15 +360,27 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         return closed
       }).pipe(orDieSql)
 
+    /** The stored rows of `granularity`'s buckets starting in [from, to): DAY buckets are their hours. */
+    const inRange = (granularity: UsageGranularity, from: DateTime.Utc, to: DateTime.Utc) =>
+      granularity === "DAY"
+        ? sql`granularity = 'HOUR' AND day_start >= ${iso(from)}::timestamptz AND day_start < ${iso(to)}::timestamptz
+            AND period_start >= ${iso(from)}::timestamptz AND period_start < ${iso(to)}::timestamptz + interval '25 hours'`
+        : sql`granularity = ${granularity}
+            AND period_start >= ${iso(from)}::timestamptz AND period_start < ${iso(to)}::timestamptz`
+
     return UsageStore.of({
       ingest,
       closeStale,
       buckets: (serviceId, granularity, from, to) =>
-        sql`
-          SELECT * FROM usage_buckets
-          WHERE service_id = ${serviceId} AND granularity = ${granularity}
-            AND period_start >= ${iso(from)}::timestamptz AND period_start < ${iso(to)}::timestamptz
-          ORDER BY period_start`.pipe(Effect.map((rows) => rows.map(bucketOf)), orDieSql),
+        (granularity === "DAY"
+          ? sql`
+            SELECT service_id, 'DAY' AS granularity, day_start AS period_start, day_end AS period_end,
+                   sum(bytes_in) AS bytes_in, sum(bytes_out) AS bytes_out, sum(session_seconds) AS session_seconds
+            FROM usage_buckets WHERE service_id = ${serviceId} AND ${inRange(granularity, from, to)}
+            GROUP BY service_id, day_start, day_end ORDER BY day_start`
+          : sql`
+            SELECT * FROM usage_buckets WHERE service_id = ${serviceId} AND ${inRange(granularity, from, to)}
+            ORDER BY period_start`).pipe(Effect.map((rows) => rows.map(bucketOf)), orDieSql),
       session: (id) =>
         sql`SELECT * FROM accounting_sessions WHERE session_id = ${id} AND segments IS NOT NULL`.pipe(
           Effect.map((rows) => Option.fromNullable(rows[0]).pipe(Option.map(sessionOf))),
@@ -381,8 +401,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
             SELECT service_id, sum(bytes_in) AS bytes_in, sum(bytes_out) AS bytes_out,
                    sum(session_seconds) AS session_seconds
             FROM usage_buckets
-            WHERE granularity = ${granularity}
-              AND period_start >= ${iso(from)}::timestamptz AND period_start < ${iso(to)}::timestamptz
+            WHERE ${inRange(granularity, from, to)}
               ${after === null ? sql`` : sql`AND service_id > ${after}`}
             GROUP BY service_id ORDER BY service_id LIMIT ${pageSize}`.pipe(
             orDieSql,
