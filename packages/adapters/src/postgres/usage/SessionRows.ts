@@ -10,14 +10,19 @@ import { DateTime } from "effect"
 import { AccountingSession, UsageBucket, UsageSegment } from "@isp-framework/core"
 
 const NEEDS_ESCAPE = /["\\]/
+const hasNull = (values: ReadonlyArray<unknown>) => values.includes(null) || values.includes(undefined)
 
 /** A PostgreSQL array literal of text values (NULL for null), for `$1::text[]` parameters. */
 export const textArray = (values: ReadonlyArray<string | null>): string => {
+  // Fast path (ids, enums, timestamps, encoded segments): no null and nothing to escape, checked in
+  // two native passes instead of a test per value.
+  if (!hasNull(values) && !NEEDS_ESCAPE.test(values.join(""))) {
+    return values.length === 0 ? "{}" : `{"${values.join("\",\"")}"}`
+  }
   let out = "{"
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ","
     const v = values[i]
-    // Escape only when needed: most values (ids, numbers, timestamps) have no quote or backslash.
     out += v === null || v === undefined
       ? "NULL"
       : NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : `"${v}"`
@@ -147,6 +152,8 @@ const isNull = (v: unknown) => v === null || v === undefined
 
 /** A PostgreSQL array literal of numbers or decimal strings (NULL for null), for `$1::numeric[]` etc. */
 export const numberArray = (values: ReadonlyArray<number | bigint | string | null>): string => {
+  // `join` writes null as "", which PostgreSQL would reject: only then spell each value out.
+  if (!hasNull(values)) return `{${values.join(",")}}`
   let out = "{"
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
