@@ -19,15 +19,12 @@ export const textArray = (values: ReadonlyArray<string | null>): string => {
   if (!hasNull(values) && !NEEDS_ESCAPE.test(values.join(""))) {
     return values.length === 0 ? "{}" : `{"${values.join("\",\"")}"}`
   }
-  let out = "{"
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ","
-    const v = values[i]
-    out += v === null || v === undefined
+  const quoted = values.map((v) =>
+    v === null || v === undefined
       ? "NULL"
       : NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : `"${v}"`
-  }
-  return out + "}"
+  )
+  return `{${quoted.join(",")}}`
 }
 
 // Schema.Class instances without the per-field constructor walk (hot path; props are already valid).
@@ -154,12 +151,7 @@ const isNull = (v: unknown) => v === null || v === undefined
 export const numberArray = (values: ReadonlyArray<number | bigint | string | null>): string => {
   // `join` writes null as "", which PostgreSQL would reject: only then spell each value out.
   if (!hasNull(values)) return `{${values.join(",")}}`
-  let out = "{"
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    out += (i > 0 ? "," : "") + (isNull(v) ? "NULL" : String(v))
-  }
-  return out + "}"
+  return `{${values.map((v) => (isNull(v) ? "NULL" : v)).join(",")}}`
 }
 
 /**
