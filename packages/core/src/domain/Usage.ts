@@ -108,11 +108,16 @@ export class AccountingRecord extends Schema.Class<AccountingRecord>("Accounting
 }) {
   /** Acct-Input-Octets with Acct-Input-Gigawords folded in: the full 64-bit upload counter. */
   get inputBytes(): bigint {
-    return BigInt(this.inputGigawords) * 4_294_967_296n + BigInt(this.inputOctets)
+    // Gigawords are zero for nearly every record: one BigInt instead of three.
+    return this.inputGigawords === 0
+      ? BigInt(this.inputOctets)
+      : BigInt(this.inputGigawords) * 4_294_967_296n + BigInt(this.inputOctets)
   }
   /** Acct-Output-Octets with Acct-Output-Gigawords folded in: the full 64-bit download counter. */
   get outputBytes(): bigint {
-    return BigInt(this.outputGigawords) * 4_294_967_296n + BigInt(this.outputOctets)
+    return this.outputGigawords === 0
+      ? BigInt(this.outputOctets)
+      : BigInt(this.outputGigawords) * 4_294_967_296n + BigInt(this.outputOctets)
   }
 }
 

@@ -63,6 +63,8 @@ const bigMax = (a: bigint, b: bigint) => (a >= b ? a : b)
 export const totalsOf = (
   segments: ReadonlyArray<UsageSegment>
 ): { readonly inputBytes: bigint; readonly outputBytes: bigint; readonly sessionSeconds: number } => {
+  // The common case, one run of counters: its maxima are the totals.
+  if (segments.length === 1 && segments[0]!.anchored) return segments[0]!
   let inSum = 0n
   let outSum = 0n
   let secSum = 0
@@ -228,7 +230,8 @@ export const applyRecord = (
   }
   const before = session ?? { inputBytes: 0n, outputBytes: 0n, sessionSeconds: 0 }
   const after = totalsOf(segments)
-  const startedAt = segments.reduce((m, s) => Math.min(m, ms(s.startFrom)), Number.POSITIVE_INFINITY)
+  let startedAt = segments[0]!.startFrom
+  for (const s of segments) startedAt = earlier(startedAt, s.startFrom)
   const newer = session === undefined || e >= ms(session.lastUpdateAt)
 
   // Status: a Stop is final; our own closes (NAS restart, stale) yield to later evidence of life.
@@ -260,7 +263,7 @@ export const applyRecord = (
     nasIdentifier: pick(newer, session?.nasIdentifier ?? null, record.nasIdentifier),
     framedIpAddress: pick(newer, session?.framedIpAddress ?? null, record.framedIpAddress),
     callingStationId: pick(newer, session?.callingStationId ?? null, record.callingStationId),
-    startedAt: utc(startedAt),
+    startedAt: session !== undefined && session.startedAt.epochMillis === startedAt.epochMillis ? session.startedAt : startedAt,
     lastUpdateAt: session && !newer ? session.lastUpdateAt : record.eventTime,
     stoppedAt,
     inputBytes: after.inputBytes,
