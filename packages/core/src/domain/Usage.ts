@@ -160,63 +160,79 @@ export const makeAccountingRecord = (
   // Hot path of the ingest: a hand-written check as strict as the schema's lets valid input skip the
   // generic validator (most of the constructor's cost) and the object copies; anything doubtful takes
   // the validating path, which throws the usual ParseError.
-  if (typeof id === "string" && isPlainValidRecord(input)) return trustedRecord(input, id)
+  const trusted = typeof id === "string" ? trustedRecord(input, id) : null
+  if (trusted !== null) return trusted
   const { acctUniqueSessionId: _given, ...rest } = input
   return new AccountingRecord({ ...rest, acctUniqueSessionId: id })
 }
 
-const orNull = <A>(v: A | null | undefined): A | null => (v === undefined ? null : v)
-const orZero = (v: number | undefined): number => (v === undefined ? 0 : v)
-
-/**
- * What `new AccountingRecord(props, true)` builds (own fields, defaults filled, the class prototype)
- * without the constructor's generic per-field default walk, which costs more than the check above.
- * Unknown keys are dropped, as the validating constructor drops them.
- */
-const trustedRecord = (p: Record<string, any>, acctUniqueSessionId: string): AccountingRecord =>
-  Object.assign(Object.create(AccountingRecord.prototype), {
-    statusType: p["statusType"],
-    acctSessionId: p["acctSessionId"],
-    userName: orNull(p["userName"]),
-    nasIpAddress: orNull(p["nasIpAddress"]),
-    nasIdentifier: orNull(p["nasIdentifier"]),
-    nasPortId: orNull(p["nasPortId"]),
-    nasPort: orNull(p["nasPort"]),
-    framedIpAddress: orNull(p["framedIpAddress"]),
-    callingStationId: orNull(p["callingStationId"]),
-    inputOctets: orZero(p["inputOctets"]),
-    outputOctets: orZero(p["outputOctets"]),
-    inputGigawords: orZero(p["inputGigawords"]),
-    outputGigawords: orZero(p["outputGigawords"]),
-    inputPackets: orNull(p["inputPackets"]),
-    outputPackets: orNull(p["outputPackets"]),
-    sessionTime: orNull(p["sessionTime"]),
-    eventTime: p["eventTime"],
-    terminateCause: orNull(p["terminateCause"]),
-    delayTime: orZero(p["delayTime"]),
-    acctUniqueSessionId
-  })
-
 const STATUS_TYPES: ReadonlySet<unknown> = new Set(AcctStatusType.literals)
-const optNullStr = (v: unknown) => v === undefined || v === null || typeof v === "string"
+const isNullStr = (v: unknown) => v === null || typeof v === "string"
 const isNonNegInt = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0
 const isU32 = (v: unknown) => isNonNegInt(v) && (v as number) <= 4_294_967_295
-const optU32 = (v: unknown) => v === undefined || isU32(v)
-const optNullU32 = (v: unknown) => v === null || optU32(v)
-const optNullNonNegInt = (v: unknown) => v === undefined || v === null || isNonNegInt(v)
+const isNullU32 = (v: unknown) => v === null || isU32(v)
+const isNullNonNegInt = (v: unknown) => v === null || isNonNegInt(v)
 
-/** True when `p` certainly passes {@link AccountingRecord}'s constructor validation (same rules as `recordFields`). */
-const isPlainValidRecord = (p: Record<string, unknown>): boolean =>
-  STATUS_TYPES.has(p["statusType"]) &&
-  typeof p["acctSessionId"] === "string" &&
-  optNullStr(p["userName"]) && optNullStr(p["nasIpAddress"]) && optNullStr(p["nasIdentifier"]) &&
-  optNullStr(p["nasPortId"]) && optNullStr(p["framedIpAddress"]) && optNullStr(p["callingStationId"]) &&
-  optNullStr(p["terminateCause"]) &&
-  optNullNonNegInt(p["nasPort"]) && optNullNonNegInt(p["sessionTime"]) &&
-  (p["delayTime"] === undefined || isNonNegInt(p["delayTime"])) &&
-  optU32(p["inputOctets"]) && optU32(p["outputOctets"]) && optU32(p["inputGigawords"]) && optU32(p["outputGigawords"]) &&
-  optNullU32(p["inputPackets"]) && optNullU32(p["outputPackets"]) &&
-  DateTime.isDateTime(p["eventTime"]) && DateTime.isUtc(p["eventTime"] as DateTime.DateTime)
+/**
+ * What `new AccountingRecord(props, true)` builds (own fields, defaults filled, the class prototype),
+ * or null when `p` might not pass the constructor's validation (same rules as `recordFields`). Each
+ * field is read once: this runs once per accounting packet, and the generic validator and default
+ * walk cost more than the whole fold. Unknown keys are dropped, as the validating constructor drops them.
+ */
+const trustedRecord = (p: Record<string, any>, acctUniqueSessionId: string): AccountingRecord | null => {
+  const statusType = p["statusType"]
+  const acctSessionId = p["acctSessionId"]
+  const userName = p["userName"] ?? null
+  const nasIpAddress = p["nasIpAddress"] ?? null
+  const nasIdentifier = p["nasIdentifier"] ?? null
+  const nasPortId = p["nasPortId"] ?? null
+  const nasPort = p["nasPort"] ?? null
+  const framedIpAddress = p["framedIpAddress"] ?? null
+  const callingStationId = p["callingStationId"] ?? null
+  const inputOctets = p["inputOctets"]
+  const outputOctets = p["outputOctets"]
+  const inputGigawords = p["inputGigawords"]
+  const outputGigawords = p["outputGigawords"]
+  const inputPackets = p["inputPackets"] ?? null
+  const outputPackets = p["outputPackets"] ?? null
+  const sessionTime = p["sessionTime"] ?? null
+  const eventTime = p["eventTime"]
+  const terminateCause = p["terminateCause"] ?? null
+  const delayTime = p["delayTime"]
+  // Fields defaulting to a number take undefined (the default) but not null, as in the schema.
+  const valid = STATUS_TYPES.has(statusType) && typeof acctSessionId === "string" &&
+    isNullStr(userName) && isNullStr(nasIpAddress) && isNullStr(nasIdentifier) && isNullStr(nasPortId) &&
+    isNullStr(framedIpAddress) && isNullStr(callingStationId) && isNullStr(terminateCause) &&
+    isNullNonNegInt(nasPort) && isNullNonNegInt(sessionTime) &&
+    (delayTime === undefined || isNonNegInt(delayTime)) &&
+    (inputOctets === undefined || isU32(inputOctets)) && (outputOctets === undefined || isU32(outputOctets)) &&
+    (inputGigawords === undefined || isU32(inputGigawords)) && (outputGigawords === undefined || isU32(outputGigawords)) &&
+    isNullU32(inputPackets) && isNullU32(outputPackets) &&
+    DateTime.isDateTime(eventTime) && DateTime.isUtc(eventTime as DateTime.DateTime)
+  if (!valid) return null
+  const r = Object.create(AccountingRecord.prototype) as Record<string, unknown>
+  r["statusType"] = statusType
+  r["acctSessionId"] = acctSessionId
+  r["userName"] = userName
+  r["nasIpAddress"] = nasIpAddress
+  r["nasIdentifier"] = nasIdentifier
+  r["nasPortId"] = nasPortId
+  r["nasPort"] = nasPort
+  r["framedIpAddress"] = framedIpAddress
+  r["callingStationId"] = callingStationId
+  r["inputOctets"] = inputOctets ?? 0
+  r["outputOctets"] = outputOctets ?? 0
+  r["inputGigawords"] = inputGigawords ?? 0
+  r["outputGigawords"] = outputGigawords ?? 0
+  r["inputPackets"] = inputPackets
+  r["outputPackets"] = outputPackets
+  r["sessionTime"] = sessionTime
+  r["eventTime"] = eventTime
+  r["terminateCause"] = terminateCause
+  r["delayTime"] = delayTime ?? 0
+  r["acctUniqueSessionId"] = acctUniqueSessionId
+  return r as unknown as AccountingRecord
+}
 
 /** Decodes unknown input (e.g. JSON) into an {@link AccountingRecord}, computing the unique id if absent. */
 export const AccountingRecordFromInput: Schema.Schema<AccountingRecord, Schema.Schema.Encoded<typeof AccountingRecordInput>> =

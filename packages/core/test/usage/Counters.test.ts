@@ -5,6 +5,7 @@ import {
   AccountingRecord,
   AccountingRecordFromInput,
   AccountingSession,
+  freeRadiusUniqueSessionId,
   makeAccountingRecord,
   UsageBucket
 } from "../../src/domain/Usage.js"
@@ -111,6 +112,51 @@ describe("AccountingRecord", () => {
     })
     expect(bucket.bytesIn).toBe(9007199254740993n)
   })
+
+  it.prop(
+    "makeAccountingRecord's fast path builds exactly what the validating constructor builds, and rejects what it rejects",
+    [
+      // A valid record, then each field maybe replaced by a value of another kind (one bad field at a
+      // time is what tells the two paths apart).
+      fc.record({
+        statusType: fc.constantFrom<unknown>("Start", "Interim-Update", "Stop", "Accounting-On", "Bogus", null),
+        acctSessionId: fc.constantFrom<unknown>("s1", "", 7),
+        userName: fc.constantFrom<unknown>(undefined, null, "u@isp", 3),
+        nasIpAddress: fc.constantFrom<unknown>(undefined, null, "192.0.2.1", false),
+        nasPort: fc.constantFrom<unknown>(undefined, null, 0, 12, -1, 1.5),
+        inputOctets: fc.constantFrom<unknown>(undefined, null, 0, 4_294_967_295, 4_294_967_296, -3),
+        inputGigawords: fc.constantFrom<unknown>(undefined, 0, 2, null, 2 ** 32),
+        outputPackets: fc.constantFrom<unknown>(undefined, null, 5, 2 ** 40),
+        sessionTime: fc.constantFrom<unknown>(undefined, null, 0, 300, -1, "300"),
+        delayTime: fc.constantFrom<unknown>(undefined, null, 0, 4, -4),
+        terminateCause: fc.constantFrom<unknown>(undefined, null, "User-Request", 1),
+        eventTime: fc.constantFrom<unknown>(DateTime.unsafeMake(1_773_136_800_000), "2026-03-10T10:00:00Z", undefined, null),
+        acctUniqueSessionId: fc.constantFrom<unknown>(undefined, null, "uniq")
+      }, { requiredKeys: [] }),
+      fc.integer({ min: 0, max: 12 })
+    ],
+    ([mutations, which]) => {
+      const valid: Record<string, unknown> = {
+        statusType: "Interim-Update", acctSessionId: "s1", userName: "u@isp", nasIpAddress: "192.0.2.1", nasPort: 3,
+        inputOctets: 10, inputGigawords: 1, outputPackets: 2, sessionTime: 60, delayTime: 0,
+        terminateCause: null, eventTime: DateTime.unsafeMake(1_773_136_800_000)
+      }
+      const key = Object.keys(mutations)[which % Math.max(1, Object.keys(mutations).length)]
+      const input: Record<string, unknown> = key === undefined ? valid : { ...valid, [key]: mutations[key as keyof typeof mutations] }
+      const attempt = <A>(f: () => A): Either.Either<A, unknown> => {
+        try {
+          return Either.right(f())
+        } catch (e) {
+          return Either.left(e)
+        }
+      }
+      const fast = attempt(() => makeAccountingRecord(input as Parameters<typeof makeAccountingRecord>[0]))
+      const id = input["acctUniqueSessionId"] ?? freeRadiusUniqueSessionId(input as Parameters<typeof freeRadiusUniqueSessionId>[0])
+      const slow = attempt(() => new AccountingRecord({ ...input, acctUniqueSessionId: id } as ConstructorParameters<typeof AccountingRecord>[0]))
+      expect(Either.isRight(fast)).toBe(Either.isRight(slow))
+      if (Either.isRight(fast) && Either.isRight(slow)) expect(Equal.equals(fast.right, slow.right)).toBe(true)
+    }
+  )
 
   it("the fold's fast instance construction is equivalent to the Schema.Class constructor", () => {
     const r = makeAccountingRecord({ statusType: "Interim-Update", acctSessionId: "1", inputOctets: 3, sessionTime: 10, eventTime })

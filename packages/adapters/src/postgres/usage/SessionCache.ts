@@ -23,19 +23,14 @@ export interface SessionCache {
   readonly size: () => number
 }
 
-/** An LRU of at most `capacity` sessions (0 = caching off). */
+/** At most `capacity` sessions, the least recently written evicted first (0 = caching off). */
 export const make = (capacity: number): SessionCache => {
   const map = new Map<string, Known>()
   return {
-    get: (id) => {
-      const hit = map.get(id)
-      if (hit !== undefined) {
-        // Refresh the entry's place: Map iterates in insertion order, so the first key is the oldest.
-        map.delete(id)
-        map.set(id, hit)
-      }
-      return hit
-    },
+    // A read does not refresh the entry's place: every session the ingest reads and changes is `set`
+    // again after its commit, which moves it to the back (Map iterates in insertion order, so the
+    // first key is the least recently written).
+    get: (id) => map.get(id),
     set: (known) => {
       if (capacity <= 0) return
       map.delete(known.session.sessionId)
