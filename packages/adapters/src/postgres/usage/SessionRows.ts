@@ -29,7 +29,7 @@ export const textArray = (values: ReadonlyArray<string | null>): string => {
 
 // Schema.Class instances without the per-field constructor walk (hot path; props are already valid).
 const build = <C extends abstract new (props: any, options?: any) => any>(C: C, props: ConstructorParameters<C>[0]): InstanceType<C> =>
-  Object.assign(Object.create(C.prototype), props)
+  Object.setPrototypeOf(props, C.prototype)
 
 const utc = (v: unknown): DateTime.Utc =>
   DateTime.unsafeMake(v instanceof Date ? v.getTime() : new Date(String(v)).getTime()) as DateTime.Utc
