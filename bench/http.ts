@@ -5,7 +5,9 @@
  * once with request tracing on, once off, and once with a stand-in span exporter installed;
  * autocannon over loopback, in interleaved rounds (ratios are medians of same-round ratios).
  *
- * Prints `bench http-services: N req/s`, `ratio http-vs-bare: X`, `ratio http-vs-bare-untraced: X`.
+ * Prints `bench http-services: N req/s`, `ratio http-vs-bare: X`, `ratio http-vs-bare-untraced: X`, and
+ * `bench http-cpu: ours N us/req, bare M us/req` (CPU time of this process per request, medians
+ * over rounds; steadier than req/s on a shared machine) with the PostgreSQL backends' CPU beside it.
  * Run: `npx tsx bench/http.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
@@ -17,6 +19,7 @@ import { CreateTemplate, InternetSpec, ServiceCatalog, ServiceProvisioning, Serv
 import autocannon from "autocannon"
 import { Context, Effect, type Exit, Layer, Option, Redacted, String as Str, Tracer } from "effect"
 import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
 import pg from "pg"
 
@@ -40,17 +43,49 @@ const dbUrl = (() => {
   return u.toString()
 })()
 
+/** One autocannon run: mean req/s and the number of requests that completed. */
 const cannon = (url: string, seconds: number) =>
-  new Promise<number>((resolve, reject) => {
+  new Promise<{ readonly rps: number; readonly requests: number }>((resolve, reject) => {
     autocannon(
       { url, connections: CONNECTIONS, duration: seconds, headers: { authorization: `Bearer ${TOKEN}` } },
       (err, result) => {
         if (err) return reject(err)
         if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`))
-        resolve(result.requests.average)
+        resolve({ rps: result.requests.average, requests: result.requests.total })
       }
     )
   })
+
+/**
+ * CPU time (user + system, ticks of 10 ms) of each PostgreSQL backend serving the bench database,
+ * read from Linux /proc (same machine only); null where that cannot be read.
+ */
+const backendTicks = (pool: PgPool) =>
+  Effect.promise(async () => {
+    // A request interrupted at the end of a round has its statement cancelled (pg_cancel_backend);
+    // the cancel can land on the next statement of that pooled connection, so try again.
+    const query = () => pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    const { rows } = await query().catch(() => new Promise((r) => setTimeout(r, 50)).then(query)).catch(() => ({ rows: null }))
+    if (rows === null) return null
+    const ticks = new Map<number, number>()
+    for (const r of rows) {
+      try {
+        const f = readFileSync(`/proc/${r.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+        ticks.set(r.pid, Number(f[11]) + Number(f[12])) // utime + stime (fields 14, 15)
+      } catch {
+        return null
+      }
+    }
+    return ticks
+  })
+
+/** Microseconds of backend CPU between two readings (a backend born in between counts from 0). */
+const backendMicros = (before: Map<number, number> | null, after: Map<number, number> | null) => {
+  if (before === null || after === null) return null
+  let ticks = 0
+  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0)
+  return ticks * 10_000 // USER_HZ = 100
+}
 
 /**
  * The bare baseline: the very statement `ServiceRepository.searchJson` runs on PostgreSQL (same select
@@ -201,7 +236,7 @@ const main = Effect.gen(function*() {
   // BENCH_HTTP_ONLY=bare|traced|untraced: load one server only (for profiling with --cpu-prof).
   const only = process.env["BENCH_HTTP_ONLY"] as keyof typeof urls | undefined
   if (only !== undefined && only in urls) {
-    const rps = yield* Effect.promise(() => cannon(urls[only], DURATION))
+    const { rps } = yield* Effect.promise(() => cannon(urls[only], DURATION))
     console.log(`bench http-${only}: ${rps.toFixed(0)} req/s`)
     return
   }
@@ -213,10 +248,22 @@ const main = Effect.gen(function*() {
   const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? 4)
   const per = Math.max(2, Math.round(DURATION / 2))
   const results: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
+  // CPU per request of each round: this process (both servers, the pg driver and autocannon itself
+  // all live here, so the client's share is in both figures alike) and the PostgreSQL backends.
+  // Time on other processes of the shared machine is not in these, which makes them steadier than req/s.
+  const cpuPerReq: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
+  const pgPerReq: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length]!
-      results[name].push(yield* Effect.promise(() => cannon(urls[name], per)))
+      const pg0 = yield* backendTicks(pool)
+      const cpu0 = process.cpuUsage()
+      const run = yield* Effect.promise(() => cannon(urls[name], per))
+      const cpu = process.cpuUsage(cpu0)
+      const pgMicros = backendMicros(pg0, yield* backendTicks(pool))
+      results[name].push(run.rps)
+      cpuPerReq[name].push((cpu.user + cpu.system) / run.requests)
+      if (pgMicros !== null) pgPerReq[name].push(pgMicros / run.requests)
     }
   }
   if (spansEnded === 0) throw new Error("the exporter run recorded no spans")
@@ -238,6 +285,13 @@ const main = Effect.gen(function*() {
   // this line is tracing with a stand-in exporter recording every span.
   console.log(`bench http-services-exporter: ${exporterRps.toFixed(0)} req/s`)
   console.log(`ratio http-vs-bare-exporter: ${ratio("exporter").toFixed(2)}`)
+  const us = (xs: ReadonlyArray<number>) => xs.length === 0 ? "n/a" : `${median(xs).toFixed(0)} us/req`
+  console.log(`bench http-cpu: ours ${us(cpuPerReq.traced)}, bare ${us(cpuPerReq.bare)} (node process, autocannon included; untraced ${
+    us(cpuPerReq.untraced)}, exporter ${us(cpuPerReq.exporter)})`)
+  // Same-round ratio like the req/s ones: bare's CPU per request over ours (1 = as cheap as bare).
+  console.log(`ratio http-cpu-bare-vs-ours: ${median(cpuPerReq.traced.map((v, i) => cpuPerReq.bare[i]! / v)).toFixed(2)}`)
+  console.log(`bench http-pg-cpu: ours ${us(pgPerReq.traced)}, bare ${us(pgPerReq.bare)} (PostgreSQL backends; untraced ${
+    us(pgPerReq.untraced)}, exporter ${us(pgPerReq.exporter)})`)
 })
 
 Effect.runPromise(Effect.scoped(main)).then(

@@ -12,12 +12,31 @@
  *
  * @since 0.1.0
  */
-import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServerError } from "@effect/platform"
-import { Cause, Context, Deferred, Effect, Layer, Option, type Tracer } from "effect"
+import {
+  Etag,
+  FileSystem,
+  HttpApiBuilder,
+  HttpApiSwagger,
+  HttpMiddleware,
+  HttpPlatform,
+  HttpServer,
+  HttpServerError,
+  Path
+} from "@effect/platform"
+import { Cause, Context, Deferred, Effect, FiberRef, Layer, Option, Scope, type Tracer } from "effect"
 import { IspApi } from "./Api.js"
 import { MalformedBody } from "./Errors.js"
-import { AlertsLive, ServicesLive, StreamsShutdown, TemplatesLive, TokensLive, WorkflowsLive } from "./Handlers.js"
-import { layerAuthentication } from "./Security.js"
+import {
+  AlertsLive,
+  AlertStreamConfig,
+  ServicesLive,
+  StreamsShutdown,
+  TemplatesLive,
+  TokensLive,
+  WorkflowsLive
+} from "./Handlers.js"
+import { ServiceAlerts, ServiceCatalog, ServiceProvisioning, ServiceQuery, ServiceUsage, TokenRepository } from "./internal/core.js"
+import { Authentication, Authenticator, layerAuthentication } from "./Security.js"
 
 /**
  * A body that does not parse as JSON surfaces from HttpApiBuilder as a defect (a `RequestError`);
@@ -39,6 +58,33 @@ export const MalformedBodyLive = HttpApiBuilder.middleware(IspApi, (app) =>
   }))
 
 /**
+ * Builds `layer` with only the services named in `required` (the types check that they cover
+ * everything it requires) and in `optional` (those it looks up with `Effect.serviceOption`, which no
+ * type shows) in its context.
+ *
+ * Why: an HttpApi group captures the whole context it was built in and merges it into the context
+ * of every request it handles, and every `provideService` or span in that request copies the
+ * context again. Built in the application's full context, that is some forty services copied half
+ * a dozen times per request; built like this, a handful.
+ */
+const seeingOnly = <const Tags extends ReadonlyArray<Context.Tag<any, any>>>(
+  required: Tags,
+  optional: ReadonlyArray<Context.Tag<any, any>> = []
+) =>
+<A, E, R extends Context.Tag.Identifier<Tags[number]>>(
+  layer: Layer.Layer<A, E, R>
+): Layer.Layer<A, E, Context.Tag.Identifier<Tags[number]>> =>
+  Layer.scopedContext(Effect.gen(function*() {
+    const context = yield* Effect.context<Context.Tag.Identifier<Tags[number]>>()
+    // The memo map of the build in progress: layers shared by reference (HttpApiBuilder's Router)
+    // must stay the same instances inside.
+    const memoMap = yield* Layer.CurrentMemoMap
+    const scope = yield* Effect.scope
+    const only: Context.Context<R> = Context.pick(...required, ...optional)(context)
+    return yield* Effect.mapInputContext(Layer.buildWithMemoMap(layer, memoMap, scope), (_: Context.Context<never>) => only)
+  }))
+
+/**
  * The API with every group's handlers and bearer authentication.
  *
  * Needs the use-cases (`ServiceQuery`, `ServiceProvisioning`, `ServiceCatalog`), `AlertRepository`,
@@ -47,7 +93,13 @@ export const MalformedBodyLive = HttpApiBuilder.middleware(IspApi, (app) =>
  * @since 0.1.0
  */
 export const ApiLive = HttpApiBuilder.api(IspApi).pipe(
-  Layer.provide([ServicesLive, TemplatesLive, WorkflowsLive, AlertsLive, TokensLive]),
+  Layer.provide([
+    seeingOnly([ServiceQuery, ServiceProvisioning, ServiceUsage, Authentication])(ServicesLive),
+    seeingOnly([ServiceCatalog, Authentication])(TemplatesLive),
+    seeingOnly([ServiceProvisioning, Authentication])(WorkflowsLive),
+    seeingOnly([ServiceAlerts, Authentication], [StreamsShutdown, AlertStreamConfig])(AlertsLive),
+    seeingOnly([TokenRepository, Authentication], [Authenticator])(TokensLive)
+  ]),
   Layer.provide(layerAuthentication)
 )
 
@@ -76,18 +128,35 @@ export const isBuiltInTracer = (tracer: Tracer.Tracer): boolean =>
  * Serves the API on the `HttpServer` in context, with OpenAPI at `/v1/openapi.json` and the docs UI
  * at `/docs`.
  *
+ * Requests run with the platform's default services (`HttpPlatform`, `FileSystem`, `Path`,
+ * `Etag.Generator`) and what each handler group was built with, not the application's whole
+ * context: a global `HttpApiBuilder.middleware` added to this server that reads other services at
+ * request time must capture them (`withContext: true`).
+ *
  * @since 0.1.0
  */
 export const layer = (options: LayerOptions = {}) =>
   Layer.unwrapEffect(Effect.map(Effect.tracer, (tracer) => make(options, options.tracing !== false && !isBuiltInTracer(tracer))))
 
+/**
+ * `HttpApiBuilder.serve`, except that the server is handed the app in a context of the platform's
+ * default services only. The node server captures that context as the runtime of every request
+ * fiber; the request's own services (the request, its scope, route, principal) are added per request,
+ * and each group brings the few services it was built with (see {@link seeingOnly}).
+ */
+const serve = (middleware: HttpMiddleware.HttpMiddleware | undefined) =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const app = yield* HttpApiBuilder.httpApp
+    const server = yield* HttpServer.HttpServer
+    const context = yield* Effect.context<
+      HttpPlatform.HttpPlatform | Etag.Generator | FileSystem.FileSystem | Path.Path | Scope.Scope
+    >()
+    const runtime = Context.pick(HttpPlatform.HttpPlatform, Etag.Generator, FileSystem.FileSystem, Path.Path, Scope.Scope)(context)
+    const serving = middleware === undefined ? server.serve(app) : server.serve(app, middleware)
+    yield* Effect.mapInputContext(serving, (_: Context.Context<never>) => runtime)
+  })).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
+
 const make = (options: LayerOptions, tracing: boolean) => {
-  const serve = HttpApiBuilder.serve((app) => {
-    let out = app
-    if (options.logger !== false) out = HttpMiddleware.logger(out)
-    // Without tracing the use-cases' spans become no-ops too (not only the request span).
-    return tracing ? out : Effect.withTracerEnabled(out, false)
-  })
   const extras = Layer.mergeAll(
     HttpApiBuilder.middlewareOpenApi({ path: "/v1/openapi.json" }),
     options.docs === false ? Layer.empty : HttpApiSwagger.layer({ path: "/docs" }),
@@ -98,6 +167,13 @@ const make = (options: LayerOptions, tracing: boolean) => {
     StreamsShutdown,
     Effect.tap(Deferred.make<void>(), (d) => Effect.addFinalizer(() => Deferred.succeed(d, undefined)))
   )
-  const served = serve.pipe(Layer.provide(extras), Layer.provide(ApiLive), Layer.provide(streamsShutdown))
-  return tracing ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
+  const served = serve(options.logger !== false ? HttpMiddleware.logger : undefined).pipe(
+    Layer.provide(extras),
+    Layer.provide(ApiLive),
+    Layer.provide(streamsShutdown)
+  )
+  if (tracing) return served
+  // Without tracing: no request span, and the use-cases' spans become no-ops too. Set once for the
+  // server's runtime (every request fiber inherits it), not per request.
+  return HttpMiddleware.withTracerDisabledWhen(Layer.locally(served, FiberRef.currentTracerEnabled, false), () => true)
 }

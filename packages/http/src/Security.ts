@@ -15,7 +15,7 @@
  */
 import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity } from "@effect/platform"
 import { CustomerId, Conflict } from "@isp-framework/core"
-import { Context, DateTime, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Context, DateTime, Effect, FiberRef, Layer, Option, Redacted, Schema } from "effect"
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto"
 import { withMessage } from "./Errors.js"
 import { ApiToken, type Principal, type TokenId, TokenRepository, type TokenScope } from "./internal/core.js"
@@ -67,8 +67,15 @@ export const layerAuthentication: Layer.Layer<Authentication, never, Authenticat
   Authentication,
   Effect.map(Authenticator, (authenticator) =>
     Authentication.of({
-      // No stack capture: this span wraps every request.
-      bearer: (token) => Effect.withSpan(authenticator.authenticate(token), "Authentication.bearer", { captureStackTrace: false })
+      bearer: (token) =>
+        Effect.withFiberRuntime((fiber) => {
+          const authenticate = authenticator.authenticate(token)
+          // A span only while tracing is on: with it off (HttpLayer without an exporter) even a
+          // no-op span costs a copy of the request's context. No stack capture: it wraps every request.
+          return fiber.getFiberRef(FiberRef.currentTracerEnabled)
+            ? Effect.withSpan(authenticate, "Authentication.bearer", { captureStackTrace: false })
+            : authenticate
+        })
     }))
 )
 
@@ -169,32 +176,40 @@ const makeOpaque = (repo: TokenRepository, options: TokenOptions) => {
   return { authenticate: verifyOpaque(lookup, options), invalidate }
 }
 
+const unknownToken = () => Effect.fail(new Unauthorized({ reason: "unknown token" }))
+
 const verifyOpaque = (lookup: (id: TokenId) => Effect.Effect<Option.Option<ApiToken>>, options: TokenOptions) => {
   // Hashed once: each request then costs one SHA-256 for the bootstrap comparison, not two.
   const bootstrapDigest = options.bootstrapAdminToken === undefined ? undefined : sha256(Redacted.value(options.bootstrapAdminToken))
-  return (presented: Redacted.Redacted<string>) =>
-  Effect.gen(function*() {
-    const raw = Redacted.value(presented)
-    const digest = sha256(raw)
-    if (bootstrapDigest !== undefined && timingSafeEqual(digest, bootstrapDigest)) {
-      return { _tag: "Admin", subject: "bootstrap" } as Principal
-    }
-    const m = TOKEN.exec(raw)
-    if (m === null) return yield* new Unauthorized({ reason: "unknown token" })
-    const found = yield* lookup(uuidOf(m[1]!) as TokenId)
+  const bootstrap = Effect.succeed<Principal>({ _tag: "Admin", subject: "bootstrap" })
+  const check = (digest: Buffer, found: Option.Option<ApiToken>): Effect.Effect<Principal, Unauthorized> => {
     // Same work whether or not the id exists, so timing does not tell which ids are real.
     const expected = Option.match(found, { onNone: () => Buffer.alloc(32), onSome: (t) => Buffer.from(t.secretHash, "hex") })
     const matches = expected.length === 32 && timingSafeEqual(digest, expected)
-    if (Option.isNone(found) || !matches) return yield* new Unauthorized({ reason: "unknown token" })
+    if (Option.isNone(found) || !matches) return unknownToken()
     const token = found.value
-    const now = yield* DateTime.now
-    if (token.revokedAt !== null) return yield* new Unauthorized({ reason: "token revoked" })
-    if (token.expiresAt !== null && !DateTime.lessThan(now, token.expiresAt)) {
-      return yield* new Unauthorized({ reason: "token expired" })
-    }
-    if (token.scope === "api") return { _tag: "Admin", subject: `token:${token.id}` } as Principal
-    return { _tag: "Customer", customerId: token.customerId!, subject: `token:${token.id}` } as Principal
-  })
+    if (token.revokedAt !== null) return Effect.fail(new Unauthorized({ reason: "token revoked" }))
+    return Effect.flatMap(DateTime.now, (now) => {
+      if (token.expiresAt !== null && !DateTime.lessThan(now, token.expiresAt)) {
+        return Effect.fail(new Unauthorized({ reason: "token expired" }))
+      }
+      return Effect.succeed<Principal>(
+        token.scope === "api"
+          ? { _tag: "Admin", subject: `token:${token.id}` }
+          : { _tag: "Customer", customerId: token.customerId!, subject: `token:${token.id}` }
+      )
+    })
+  }
+  // Plain functions rather than a generator: this runs on every request.
+  return (presented: Redacted.Redacted<string>): Effect.Effect<Principal, Unauthorized> =>
+    Effect.suspend(() => {
+      const raw = Redacted.value(presented)
+      const digest = sha256(raw)
+      if (bootstrapDigest !== undefined && timingSafeEqual(digest, bootstrapDigest)) return bootstrap
+      const m = TOKEN.exec(raw)
+      if (m === null) return unknownToken()
+      return Effect.flatMap(lookup(uuidOf(m[1]!) as TokenId), (found) => check(digest, found))
+    })
 }
 
 /**

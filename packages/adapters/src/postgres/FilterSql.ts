@@ -146,4 +146,8 @@ export const searchPage = <A>(
     const items = rows.slice(0, query.limit).map(options.decode)
     const nextCursor = rows.length > query.limit ? FilterDict.encodeCursor(spec, query, items[items.length - 1]) : null
     return { items, nextCursor }
-  }).pipe(Effect.withSpan("FilterSql.searchPage", { attributes: { entity: spec.entity, limit: query.limit } }))
+  }).pipe(Effect.withSpan("FilterSql.searchPage", {
+    attributes: { entity: spec.entity, limit: query.limit },
+    // Every list request runs this: no stack trace per call.
+    captureStackTrace: false
+  }))

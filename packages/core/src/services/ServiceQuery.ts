@@ -138,16 +138,19 @@ export class ServiceQuery extends Effect.Service<ServiceQuery>()("@isp-framework
      * relations. Without `include` the page comes from the repository's read model
      * (`ServiceRepository.searchJson`), built straight from storage.
      */
-    const searchJson = Effect.fn("ServiceQuery.searchJson")(function*(filters: unknown, scope?: Scope) {
-      const query = yield* parseScoped(filters, scope)
-      if (query.include.length === 0) {
-        const plain: Page<ServiceWithRelationsJson> = yield* services.searchJson(query)
-        return plain
-      }
-      const page = yield* run(query)
-      const json: Page<ServiceWithRelationsJson> = { items: page.items.map(withRelationsJson), nextCursor: page.nextCursor }
-      return json
-    })
+    // The list endpoint's hot path: its span captures no stack trace (`Effect.fn` takes one on every
+    // call, ~90 µs a request under load), the rest is as `search`.
+    const searchJson = (filters: unknown, scope?: Scope) =>
+      Effect.gen(function*() {
+        const query = yield* parseScoped(filters, scope)
+        if (query.include.length === 0) {
+          const plain: Page<ServiceWithRelationsJson> = yield* services.searchJson(query)
+          return plain
+        }
+        const page = yield* run(query)
+        const json: Page<ServiceWithRelationsJson> = { items: page.items.map(withRelationsJson), nextCursor: page.nextCursor }
+        return json
+      }).pipe(Effect.withSpan("ServiceQuery.searchJson", { captureStackTrace: false }))
 
     /**
    * One service with the given relations; `ServiceNotFound` also when it is outside the scope,
