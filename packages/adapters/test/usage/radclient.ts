@@ -9,6 +9,9 @@ export const radclientAcct = (port: number, secret: string, attrs: ReadonlyArray
     let out = ""
     child.stdout.on("data", (d) => (out += d))
     child.stderr.on("data", (d) => (out += d))
+    // Without FreeRADIUS's utilities installed (.ci/run installs them) fail at once, saying so.
+    child.on("error", (error) =>
+      resume(Effect.dieMessage(`radclient could not run (${error.message}): install freeradius-utils`)))
     child.on("close", (code) => resume(Effect.succeed({ code, out })))
     child.stdin.end(attrs.map(([k, v]) => `${k} = ${typeof v === "number" ? v : `"${v}"`}`).join("\n") + "\n")
   })
