@@ -17,7 +17,7 @@ import { SqlClient } from "@effect/sql"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { CreateTemplate, InternetSpec, ServiceCatalog, ServiceProvisioning, ServiceQuery, TariffId } from "@isp-framework/core"
 import autocannon from "autocannon"
-import { Context, Effect, type Exit, Layer, Option, Redacted, String as Str, Tracer } from "effect"
+import { Context, Effect, Layer, Redacted, String as Str } from "effect"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
@@ -28,6 +28,7 @@ import { Migrations, PgServiceRepository } from "@isp-framework/adapters"
 import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
 import { ServiceAlerts, ServiceUsage } from "@isp-framework/core"
+import { RecordingTracer } from "@isp-framework/core/fixtures"
 
 const SERVICES = 10_000
 const DURATION = Number(process.env["BENCH_HTTP_SECONDS"] ?? 8)
@@ -118,52 +119,15 @@ const bareServer = (pool: PgPool) =>
 
 class Port extends Context.Tag("bench/Port")<Port, number>() {}
 
-/**
- * A stand-in for an exporter (e.g. @effect/opentelemetry): real span objects with attributes and
- * an end, kept in a small ring buffer. With it installed the API records every span, so the
- * "exporter" figure is what tracing costs when someone is watching.
- */
-let spansEnded = 0
-class BenchSpan implements Tracer.Span {
-  readonly _tag = "Span"
-  readonly spanId = Math.random().toString(16).slice(2)
-  readonly traceId: string
-  status: Tracer.SpanStatus
-  readonly attributes = new Map<string, unknown>()
-  constructor(
-    readonly name: string,
-    readonly parent: Option.Option<Tracer.AnySpan>,
-    readonly context: Context.Context<never>,
-    public links: ReadonlyArray<Tracer.SpanLink>,
-    startTime: bigint,
-    readonly kind: Tracer.SpanKind
-  ) {
-    this.traceId = parent._tag === "Some" ? parent.value.traceId : this.spanId
-    this.status = { _tag: "Started", startTime }
-  }
-  readonly sampled = true
-  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
-    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
-    spansEnded++
-  }
-  attribute(key: string, value: unknown) {
-    this.attributes.set(key, value)
-  }
-  event() {}
-  addLinks(links: ReadonlyArray<Tracer.SpanLink>) {
-    this.links = [...this.links, ...links]
-  }
-}
-const benchTracer = Tracer.make({
-  span: (name, parent, context, links, startTime, kind) => new BenchSpan(name, parent, context, links, startTime, kind),
-  context: (f) => f()
-})
+// A stand-in for an exporter: with it installed the API records every span, so the "exporter" figure
+// is what tracing costs when someone is watching. Span names are not kept (a long run would grow the list).
+const recorder = RecordingTracer.make({ keepNames: false })
 
 const apiServer = (tracing: boolean, exporter = false) =>
   Layer.effect(Port, Effect.map(HttpServer.HttpServer, (s) => (s.address as HttpServer.TcpAddress).port)).pipe(
     Layer.provideMerge(
       HttpLayer.layer({ logger: false, docs: false, tracing }).pipe(
-        Layer.provide(exporter ? Layer.setTracer(benchTracer) : Layer.empty),
+        Layer.provide(exporter ? Layer.setTracer(recorder.tracer) : Layer.empty),
         Layer.provide(Security.layerTokens({ bootstrapAdminToken: Redacted.make(TOKEN) })),
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
       )
@@ -266,7 +230,7 @@ const main = Effect.gen(function*() {
       if (pgMicros !== null) pgPerReq[name].push(pgMicros / run.requests)
     }
   }
-  if (spansEnded === 0) throw new Error("the exporter run recorded no spans")
+  if (recorder.ended() === 0) throw new Error("the exporter run recorded no spans")
   const median = (xs: ReadonlyArray<number>) => {
     const s = [...xs].sort((a, b) => a - b)
     return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2

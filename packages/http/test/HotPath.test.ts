@@ -6,10 +6,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { DateTime, Effect, type Exit, Layer, type Option, Redacted, Schema, Tracer } from "effect"
-import type * as Context from "effect/Context"
+import { DateTime, Effect, Layer, Redacted, Schema, type Tracer } from "effect"
 import { createServer } from "node:http"
 import { Api, HttpLayer, Security } from "@isp-framework/http"
+import { RecordingTracer } from "@isp-framework/core/fixtures"
 import { BaseUrl, BOOTSTRAP, MemoryPorts, request, UseCases } from "./support/Stack.js"
 
 describe("FilterParams", () => {
@@ -39,48 +39,6 @@ describe("FilterParams", () => {
   })
 })
 
-/** The names of the spans a tracer was asked for. */
-const recording = () => {
-  const names: Array<string> = []
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      names.push(name)
-      return new RecordedSpan(name, parent, context, links, startTime, kind)
-    },
-    context: (f) => f()
-  })
-  return { names, tracer }
-}
-
-class RecordedSpan implements Tracer.Span {
-  readonly _tag = "Span"
-  readonly spanId = Math.random().toString(16).slice(2)
-  readonly traceId = "trace"
-  readonly sampled = true
-  status: Tracer.SpanStatus
-  readonly attributes = new Map<string, unknown>()
-  constructor(
-    readonly name: string,
-    readonly parent: Option.Option<Tracer.AnySpan>,
-    readonly context: Context.Context<never>,
-    public links: ReadonlyArray<Tracer.SpanLink>,
-    startTime: bigint,
-    readonly kind: Tracer.SpanKind
-  ) {
-    this.status = { _tag: "Started", startTime }
-  }
-  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
-    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
-  }
-  attribute(key: string, value: unknown) {
-    this.attributes.set(key, value)
-  }
-  event() {}
-  addLinks(links: ReadonlyArray<Tracer.SpanLink>) {
-    this.links = [...this.links, ...links]
-  }
-}
-
 /** The API on memory adapters with `tracer` installed and the given tracing option. */
 const tracedServer = (tracer: Tracer.Tracer, tracing: boolean) =>
   Layer.effect(
@@ -101,7 +59,7 @@ const tracedServer = (tracer: Tracer.Tracer, tracing: boolean) =>
   )
 
 describe("spans", () => {
-  const on = recording()
+  const on = RecordingTracer.make()
   it.layer(tracedServer(on.tracer, true), { timeout: 30_000 })("with an exporter installed", (it) => {
     it.effect("a list request records the request, authentication and use-case spans", () =>
       Effect.gen(function*() {
@@ -112,7 +70,7 @@ describe("spans", () => {
       }))
   })
 
-  const off = recording()
+  const off = RecordingTracer.make()
   it.layer(tracedServer(off.tracer, false), { timeout: 30_000 })("with tracing: false", (it) => {
     it.effect("no span reaches the tracer", () =>
       Effect.gen(function*() {
@@ -124,7 +82,7 @@ describe("spans", () => {
   })
 })
 
-it.layer(tracedServer(recording().tracer, false), { timeout: 30_000 })("tokens and filters on the fast path", (it) => {
+it.layer(tracedServer(RecordingTracer.make().tracer, false), { timeout: 30_000 })("tokens and filters on the fast path", (it) => {
   it.effect("an expired token is 401 'token expired'; a valid one works", () =>
     Effect.gen(function*() {
       const past = DateTime.subtract(yield* DateTime.now, { minutes: 1 })

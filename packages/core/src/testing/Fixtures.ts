@@ -356,3 +356,4 @@ export const arbAlert: fc.Arbitrary<ServiceAlert> = fc
       resolutionNotes: null
     })
   )
+export * as RecordingTracer from "./RecordingTracer.js"

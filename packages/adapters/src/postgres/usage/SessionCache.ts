@@ -20,7 +20,6 @@ export interface SessionCache {
   readonly get: (sessionId: string) => Known | undefined
   readonly set: (known: Known) => void
   readonly delete: (sessionId: string) => void
-  readonly size: () => number
 }
 
 /** At most `capacity` sessions, the least recently written evicted first (0 = caching off). */
@@ -39,7 +38,6 @@ export const make = (capacity: number): SessionCache => {
     },
     delete: (id) => {
       map.delete(id)
-    },
-    size: () => map.size
+    }
   }
 }
