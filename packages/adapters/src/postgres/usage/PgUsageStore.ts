@@ -135,11 +135,20 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
       })
 
     /**
+     * Every statement of a batch touches its rows by key. While a table is small the planner prefers
+     * to hash the whole table instead of probing its primary key once per batch row, and it costs
+     * more than the writes themselves (measured: 29 ms of a 63 ms 2,000-session update on a 20k-row
+     * table), and it grows with the table, not the batch. Nested loops over the keys are right at any size.
+     */
+    const keyLookupsOnly = raw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
+
+    /**
      * One transaction: sessions from the cache (unlocked, checked by version when written) or
      * locked and read, the fold, the session updates, the bucket upsert, NAS events.
      */
     const ingestOnce = (batch: ReadonlyArray<IngestItem>, useCache: boolean) =>
       Effect.gen(function*() {
+        yield* keyLookupsOnly
         const ids = [...sessionIdsOf(batch)].sort()
         const customers = new Map<string, string | null>()
         for (const item of batch) {
