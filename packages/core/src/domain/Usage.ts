@@ -10,7 +10,7 @@
  */
 import { HttpApiSchema } from "@effect/platform"
 import { DateTime, Option, Schema } from "effect"
-import { createHash } from "node:crypto"
+import * as Crypto from "node:crypto"
 import { BillingPeriod } from "./Enums.js"
 import { ServiceId } from "./Ids.js"
 
@@ -142,13 +142,12 @@ export const freeRadiusUniqueSessionId = (r: {
   readonly nasPortId?: string | null | undefined
   readonly nasPort?: number | null | undefined
 }): string =>
-  createHash("md5")
-    .update(
-      [r.userName ?? "", r.acctSessionId, r.nasIpAddress ?? "", r.nasIdentifier ?? "", r.nasPortId ?? "", r.nasPort ?? ""]
-        .join(","),
-      "utf8"
-    )
-    .digest("hex")
+  md5Hex(`${r.userName ?? ""},${r.acctSessionId},${r.nasIpAddress ?? ""},${r.nasIdentifier ?? ""},${r.nasPortId ?? ""},${r.nasPort ?? ""}`)
+
+// Once per accounting packet: the one-shot `crypto.hash` (Node ≥ 20.12) is about twice as fast as a Hash object.
+const md5Hex: (text: string) => string = typeof Crypto.hash === "function"
+  ? (text) => Crypto.hash("md5", text, "hex")
+  : (text) => Crypto.createHash("md5").update(text, "utf8").digest("hex")
 
 /** Builds a record from already-typed fields, computing `acctUniqueSessionId` when it is absent. */
 export const makeAccountingRecord = (

@@ -104,7 +104,7 @@ export const sessionIdsOf = (batch: ReadonlyArray<IngestItem>): ReadonlyArray<st
  * does not depend on it (see docs/usage-model.md), only the split across buckets may.
  */
 export const foldBatch = (
-  current: ReadonlyMap<string, AccountingSession>,
+  current: { readonly get: (sessionId: string) => AccountingSession | undefined },
   batch: ReadonlyArray<IngestItem>,
   toleranceSeconds?: number
 ): BatchFold => {

@@ -32,6 +32,7 @@ import {
   UsageStore
 } from "@isp-framework/core"
 import { orDieSql } from "../internal/rows.js"
+import * as BucketRows from "./BucketRows.js"
 import * as SessionCache from "./SessionCache.js"
 import {
   bucketOf,
@@ -50,6 +51,7 @@ import {
 export { textArray } from "./SessionRows.js"
 
 const { affectedServicesOf, foldBatch, sessionIdsOf } = MemoryUsageStore
+type BucketAdd = MemoryUsageStore.BucketAdd
 
 /** PostgreSQL aborted the transaction to break a deadlock (40P01): safe to run the batch again. */
 const isDeadlock = (e: unknown): boolean =>
@@ -143,6 +145,76 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
     const keyLookupsOnly = raw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
 
     /**
+     * Adds `adds` to their buckets, in key order (the lock order; see {@link BucketRows}). Nearly every
+     * bucket exists already, so the first statement only updates — a plain UPDATE is one WAL record
+     * where `INSERT … ON CONFLICT DO UPDATE` of an existing row is two — and answers with the keys it
+     * updated only when it missed some (in the steady state it answers one row, the count). The missing buckets
+     * are inserted with their remaining columns; one another transaction inserts in between still
+     * lands in ON CONFLICT.
+     */
+    const writeBuckets = (adds: ReadonlyArray<BucketAdd>) =>
+      Effect.gen(function*() {
+        const rows = BucketRows.rowsOf(adds)
+        if (rows.length === 0) return
+        const keys = BucketRows.keysOf(rows)
+        const [service, hour, period, inB, outB, secs] = columns(rows, [
+          ["text", (r) => r.serviceId],
+          ["number", (r) => r.hour?.periodStart.epochMillis ?? null],
+          ["number", (r) => r.period?.periodStart.epochMillis ?? null],
+          ["number", (r) => r.bytesIn],
+          ["number", (r) => r.bytesOut],
+          ["number", (r) => r.sessionSeconds]
+        ])
+        const updated = yield* raw`
+          WITH u AS (
+            UPDATE usage_buckets AS t SET
+              bytes_in = t.bytes_in + e.bytes_in, bytes_out = t.bytes_out + e.bytes_out,
+              session_seconds = t.session_seconds + e.session_seconds
+            FROM (
+              SELECT e.n * 2 + v.g AS k, e.service_id, v.granularity, to_timestamp(v.start_ms / 1000.0) AS period_start,
+                     e.bytes_in, e.bytes_out, e.session_seconds
+              FROM unnest(${service}::text[], ${hour}::float8[], ${period}::float8[], ${inB}::numeric[],
+                ${outB}::numeric[], ${secs}::bigint[]) WITH ORDINALITY
+                AS e(service_id, hour_ms, period_ms, bytes_in, bytes_out, session_seconds, n)
+              CROSS JOIN LATERAL (VALUES (0, 'HOUR', e.hour_ms), (1, 'PERIOD', e.period_ms)) AS v(g, granularity, start_ms)
+              WHERE v.start_ms IS NOT NULL) AS e
+            WHERE t.service_id = e.service_id AND t.granularity = e.granularity AND t.period_start = e.period_start
+            RETURNING e.k),
+          c AS (SELECT count(*)::int AS n FROM u)
+          SELECT c.n, u.k::int AS k FROM c LEFT JOIN u ON c.n < ${keys.length}`
+        if (updated[0]?.["n"] === keys.length) return
+        const found = new Set<unknown>()
+        for (const r of updated) found.add(r["k"])
+        const missing: Array<BucketAdd> = []
+        for (const k of keys) if (!found.has(k)) missing.push(BucketRows.bucketAt(rows, k)!)
+        const [service2, granularity, start, end, inB2, outB2, secs2, dayStart, dayEnd] = columns(missing, [
+          ["text", (x) => x.serviceId],
+          ["text", (x) => x.granularity],
+          ["number", (x) => x.periodStart.epochMillis],
+          ["number", (x) => x.periodEnd.epochMillis],
+          ["number", (x) => x.bytesIn],
+          ["number", (x) => x.bytesOut],
+          ["number", (x) => x.sessionSeconds],
+          ["number", (x) => x.day?.start.epochMillis ?? null],
+          ["number", (x) => x.day?.end.epochMillis ?? null]
+        ])
+        yield* raw`
+          INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out,
+            session_seconds, day_start, day_end)
+          SELECT service_id, granularity, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), bytes_in,
+            bytes_out, session_seconds, to_timestamp(day_start_ms / 1000.0), to_timestamp(day_end_ms / 1000.0)
+          FROM unnest(${service2}::text[], ${granularity}::text[], ${start}::float8[], ${end}::float8[],
+            ${inB2}::numeric[], ${outB2}::numeric[], ${secs2}::bigint[], ${dayStart}::float8[], ${dayEnd}::float8[])
+            WITH ORDINALITY AS e(service_id, granularity, start_ms, end_ms, bytes_in, bytes_out, session_seconds,
+              day_start_ms, day_end_ms, n)
+          ORDER BY n
+          ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
+            bytes_in = t.bytes_in + excluded.bytes_in,
+            bytes_out = t.bytes_out + excluded.bytes_out,
+            session_seconds = t.session_seconds + excluded.session_seconds`
+      })
+
+    /**
      * One transaction: sessions from the cache (unlocked, checked by version when written) or
      * locked and read, the fold, the session updates, the bucket upsert, NAS events.
      */
@@ -167,10 +239,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           }
         }
         if (toLock.length > 0) yield* lockSessions(toLock, known, placeholders)
-        const current = new Map<string, AccountingSession>()
-        for (const [id, k] of known) current.set(id, k.session)
-
-        const fold = foldBatch(current, batch, options.toleranceSeconds)
+        const fold = foldBatch({ get: (id) => known.get(id)?.session }, batch, options.toleranceSeconds)
         // Interims of known sessions change only the counters: fewer columns and a narrower SET list. Every
         // update carries the version it expects (for locked rows that holds by construction); new
         // sessions are inserted, and one that a concurrent batch inserted first is a conflict too.
@@ -178,7 +247,10 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
         const updates: Array<FullRow> = []
         const inserts: Array<FullRow> = []
         const written: Array<SessionCache.Known> = []
-        for (const x of fold.changed.values()) {
+        // In id order (the order rows are locked in everywhere in this store: fewer deadlocks between batches).
+        for (const id of ids) {
+          const x = fold.changed.get(id)
+          if (x === undefined) continue
           const customerId = x.serviceId === null ? null : customers.get(x.serviceId) ?? null
           const before = known.get(x.sessionId)
           const placeholder = placeholders.get(x.sessionId)
@@ -192,11 +264,6 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           }
           written.push({ session: x, version: version + 1, customerId })
         }
-        // Rows are locked in id order, as everywhere in this store (fewer deadlocks between batches).
-        const byId = (a: CounterRow, b: CounterRow) => (a.session.sessionId < b.session.sessionId ? -1 : 1)
-        counters.sort(byId)
-        updates.sort(byId)
-        inserts.sort(byId)
         const changedCached = () => [...fold.changed.keys()].filter((id) => cachedIds.has(id))
         if (counters.length > 0) {
           const [id, last, inB, outB, secs, segs, version] = counterColumns(counters)
@@ -270,54 +337,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           )
         }
         // HOUR and PERIOD rows; a DAY bucket is the sum of the hours carrying its day (migration 0006).
-        const stored = fold.buckets.filter((x) => x.granularity !== "DAY")
-        if (stored.length > 0) {
-          const b = stored.sort((x, y) =>
-            x.serviceId < y.serviceId ? -1 : x.serviceId > y.serviceId ? 1 :
-            x.granularity < y.granularity ? -1 : x.granularity > y.granularity ? 1 :
-            x.periodStart.epochMillis - y.periodStart.epochMillis
-          )
-          // In key order (the lock order).
-          const [service, granularity, start, end, inB, outB, secs, dayStart, dayEnd] = columns(b, [
-            ["text", (x) => x.serviceId],
-            ["text", (x) => x.granularity],
-            ["number", (x) => x.periodStart.epochMillis],
-            ["number", (x) => x.periodEnd.epochMillis],
-            ["number", (x) => x.bytesIn],
-            ["number", (x) => x.bytesOut],
-            ["number", (x) => x.sessionSeconds],
-            ["number", (x) => x.day?.start.epochMillis ?? null],
-            ["number", (x) => x.day?.end.epochMillis ?? null]
-          ])
-          // Update the buckets that exist, insert the rest: an `INSERT … ON CONFLICT DO UPDATE` of an
-          // existing row locks it and then updates it (two WAL records and ~5 buffer visits per row,
-          // against one record and ~2 for a plain UPDATE), and nearly every bucket exists already.
-          // A bucket another transaction inserts meanwhile still lands in ON CONFLICT.
-          yield* raw`
-            WITH e AS MATERIALIZED (
-              SELECT n, service_id, granularity, to_timestamp(start_ms / 1000.0) AS period_start,
-                     to_timestamp(end_ms / 1000.0) AS period_end, bytes_in, bytes_out, session_seconds,
-                     to_timestamp(day_start_ms / 1000.0) AS day_start, to_timestamp(day_end_ms / 1000.0) AS day_end
-              FROM unnest(${service}::text[], ${granularity}::text[], ${start}::float8[], ${end}::float8[],
-                ${inB}::numeric[], ${outB}::numeric[], ${secs}::bigint[], ${dayStart}::float8[], ${dayEnd}::float8[])
-                WITH ORDINALITY AS j(service_id, granularity, start_ms, end_ms, bytes_in, bytes_out, session_seconds,
-                  day_start_ms, day_end_ms, n)),
-            u AS (
-              UPDATE usage_buckets AS t SET
-                bytes_in = t.bytes_in + e.bytes_in, bytes_out = t.bytes_out + e.bytes_out,
-                session_seconds = t.session_seconds + e.session_seconds
-              FROM e
-              WHERE t.service_id = e.service_id AND t.granularity = e.granularity AND t.period_start = e.period_start
-              RETURNING e.n)
-            INSERT INTO usage_buckets AS t (service_id, granularity, period_start, period_end, bytes_in, bytes_out,
-              session_seconds, day_start, day_end)
-            SELECT service_id, granularity, period_start, period_end, bytes_in, bytes_out, session_seconds, day_start, day_end
-            FROM e WHERE n NOT IN (SELECT n FROM u) ORDER BY n
-            ON CONFLICT (service_id, granularity, period_start) DO UPDATE SET
-              bytes_in = t.bytes_in + excluded.bytes_in,
-              bytes_out = t.bytes_out + excluded.bytes_out,
-              session_seconds = t.session_seconds + excluded.session_seconds`
-        }
+        yield* writeBuckets(fold.buckets)
         const closed: Array<string> = []
         for (const ev of fold.nasEvents) closed.push(...(yield* closeForNas(ev)))
         const result = { records: fold.records, deltas: fold.deltas, closedByNas: closed.length, affectedServices: affectedServicesOf(fold.deltas) }
