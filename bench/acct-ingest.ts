@@ -3,12 +3,12 @@
  * each record built (`makeAccountingRecord`, Gigawords, FreeRADIUS unique id), folded, and written
  * through `PgUsageStore` (sessions from its cache or a FOR UPDATE read, the fold, version-checked multi-row
  * session updates / inserts, HOUR + PERIOD bucket updates — one transaction per batch of group commit,
- * 4 writers). Baseline in the same run:
+ * 8 writers, the accounting server's default). Baseline in the same run:
  * row-at-a-time INSERT of the same records (one statement each, same concurrency).
  * Prints `bench acct-ingest`, `ratio acct-ingest-vs-row-insert`, `bench acct-cpu` (CPU per record
  * of this process and of the PostgreSQL backends: comparable across runs on a busy machine, unlike
  * the rate) and `bench acct-lost` (sessions whose stored counters and buckets do not match what was
- * sent, counted from the rows after the run). `ACCT_BENCH_WRITERS` sets the writer count (default 4),
+ * sent, counted from the rows after the run). `ACCT_BENCH_WRITERS` sets the writer count (default 8),
  * `ACCT_BENCH_BASELINE_RECORDS` the baseline's size (default 20,000; small for quick profiling runs).
  *
  * `npx tsx bench/acct-ingest.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
@@ -26,9 +26,9 @@ import type { IngestItem } from "@isp-framework/core"
 
 const adminUrl = process.env["DATABASE_URL"]?.trim() || "postgres://postgres@127.0.0.1:5432/test"
 const SESSIONS = 20_000
-const ROUNDS = 5
+const ROUNDS = Number(process.env["ACCT_BENCH_ROUNDS"] ?? 5)
 const BATCH = Number(process.env["ACCT_BENCH_BATCH"] ?? 2_000)
-const WRITERS = Number(process.env["ACCT_BENCH_WRITERS"] ?? 4)
+const WRITERS = Number(process.env["ACCT_BENCH_WRITERS"] ?? 8)
 const BASELINE_RECORDS = Number(process.env["ACCT_BENCH_BASELINE_RECORDS"] ?? 20_000)
 const cycle = Schema.decodeUnknownSync(BillingCycle)({ timeZone: "Europe/Berlin", period: "MONTHLY", anchorDate: "2026-01-01" })
 const T0 = Date.parse("2026-03-10T10:00:00Z")
