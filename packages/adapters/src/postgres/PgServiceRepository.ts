@@ -5,15 +5,20 @@
  */
 import { SqlClient } from "@effect/sql"
 import {
+  type AccountingTarget,
   ConcurrentModification,
   Conflict,
+  type CustomerId,
   CustomerService,
   FilterDict,
+  type ServiceId,
   type ServiceJson,
   ServiceRepository,
-  StatusChange
+  StatusChange,
+  type TemplateId
 } from "@isp-framework/core"
-import { Effect, Layer, Option, String as Str } from "effect"
+import { DateTime, Effect, Layer, Option, String as Str } from "effect"
+import { textArray } from "./usage/SessionRows.js"
 import { searchPage } from "./FilterSql.js"
 import { decodeRow, encodeRow, fastRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
 
@@ -128,6 +133,24 @@ export const make = Effect.gen(function*() {
       orDieSql(sql`
         SELECT * FROM customer_services
         WHERE pppoe_username = ${username} AND status <> 'TERMINATED'`).pipe(Effect.map(one)),
+    findAccountingTargets: (usernames) =>
+      usernames.length === 0
+        ? Effect.succeed([])
+        : orDieSql(raw`
+          SELECT id, customer_id, template_id, pppoe_username,
+                 (extract(epoch FROM coalesce(activated_at, contract_start, created_at)) * 1000)::float8 AS anchor_ms
+          FROM customer_services
+          WHERE pppoe_username = ANY(${textArray(usernames)}::text[]) AND status <> 'TERMINATED'`).pipe(
+          Effect.map((rows) =>
+            rows.map((r): AccountingTarget => ({
+              serviceId: r["id"] as ServiceId,
+              customerId: r["customer_id"] as CustomerId,
+              templateId: r["template_id"] as TemplateId,
+              pppoeUsername: r["pppoe_username"] as string,
+              anchorAt: DateTime.unsafeMake(r["anchor_ms"] as number) as DateTime.Utc
+            }))
+          )
+        ),
     getMany: (ids) =>
       ids.length === 0
         ? Effect.succeed([])

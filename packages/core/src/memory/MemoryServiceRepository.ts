@@ -14,7 +14,7 @@ import type { FilterQuery } from "../filters/Ast.js"
 import { runQuery } from "../filters/Evaluate.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { StatusChangeFilterSpec } from "../filters/specs/StatusChangeFilterSpec.js"
-import { ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
+import { type AccountingTarget, accountingTargetOf, ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
 
 interface State {
   readonly byId: Map<string, CustomerService>
@@ -118,6 +118,17 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
       return Option.fromNullable(id === undefined ? undefined : s.byId.get(id))
     }).pipe(Effect.withSpan("MemoryServiceRepository.findByUsername"))
 
+  const findAccountingTargets = (usernames: ReadonlyArray<string>) =>
+    Effect.map(Ref.get(ref), (s) => {
+      const out: Array<AccountingTarget> = []
+      for (const name of new Set(usernames)) {
+        const id = s.byUsername.get(name)
+        const found = id === undefined ? undefined : s.byId.get(id)
+        if (found !== undefined) out.push(accountingTargetOf(found))
+      }
+      return out
+    })
+
   const getMany = (ids: ReadonlyArray<ServiceId>) =>
     Effect.map(Ref.get(ref), (s) => {
       const out: Array<CustomerService> = []
@@ -179,6 +190,7 @@ export const make: Effect.Effect<ServiceRepository> = Effect.gen(function*() {
     update,
     findById,
     findByUsername,
+    findAccountingTargets,
     getMany,
     search,
     searchJson,

@@ -8,10 +8,10 @@
  *
  * @since 0.1.0
  */
-import { Context, type Effect, type Option, Schema } from "effect"
+import { Context, type DateTime, type Effect, type Option, Schema } from "effect"
 import { CustomerService } from "../domain/CustomerService.js"
 import type { ConcurrentModification, Conflict } from "../domain/Errors.js"
-import type { CustomerId, ServiceId } from "../domain/Ids.js"
+import type { CustomerId, ServiceId, TemplateId } from "../domain/Ids.js"
 import type { StatusChange } from "../domain/StatusChange.js"
 import type { FilterQuery, Page } from "../filters/Ast.js"
 
@@ -25,6 +25,28 @@ import type { FilterQuery, Page } from "../filters/Ast.js"
 export type ServiceJson = Omit<Schema.Schema.Encoded<typeof CustomerService>, "pppoePassword">
 
 const encodeService = Schema.encodeSync(CustomerService)
+
+/** Where a service's billing cycle is anchored: activation, else contract start, else creation. */
+export const cycleAnchorOf = (s: CustomerService): DateTime.Utc => s.activatedAt ?? s.contractStart ?? s.createdAt
+
+/** A service as {@link AccountingTarget}. */
+export const accountingTargetOf = (s: CustomerService): AccountingTarget => ({
+  serviceId: s.id,
+  customerId: s.customerId,
+  templateId: s.templateId,
+  pppoeUsername: s.pppoeUsername ?? "",
+  anchorAt: cycleAnchorOf(s)
+})
+
+/** A live service as the accounting ingest maps sessions to it (see `findAccountingTargets`). */
+export interface AccountingTarget {
+  readonly serviceId: ServiceId
+  readonly customerId: CustomerId
+  readonly templateId: TemplateId
+  readonly pppoeUsername: string
+  /** Where its billing cycle is anchored: activation, else contract start, else creation. */
+  readonly anchorAt: DateTime.Utc
+}
 
 /**
  * The {@link ServiceJson} of a service, by its Schema: the reference that every `searchJson` must equal.
@@ -49,6 +71,12 @@ export interface ServiceRepository {
   readonly findById: (id: ServiceId) => Effect.Effect<Option.Option<CustomerService>>
   /** The live (not TERMINATED) service holding this PPPoE / RADIUS user name, if any. */
   readonly findByUsername: (username: string) => Effect.Effect<Option.Option<CustomerService>>
+  /**
+   * What the accounting ingest needs of the live holders of any of these user names, in no
+   * particular order. One query for a whole batch, and only these fields: with interims every few
+   * minutes and mappings cached for a minute, a busy ingest resolves nearly every record afresh.
+   */
+  readonly findAccountingTargets: (usernames: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<AccountingTarget>>
   readonly getMany: (ids: ReadonlyArray<ServiceId>) => Effect.Effect<ReadonlyArray<CustomerService>>
   readonly search: (query: FilterQuery) => Effect.Effect<Page<CustomerService>>
   /**

@@ -26,7 +26,7 @@ import {
 } from "../domain/Usage.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { parse } from "../filters/Parse.js"
-import { ServiceRepository } from "../ports/ServiceRepository.js"
+import { type AccountingTarget, cycleAnchorOf, ServiceRepository } from "../ports/ServiceRepository.js"
 import { TemplateRepository } from "../ports/TemplateRepository.js"
 import {
   FramedIpLookup,
@@ -138,11 +138,24 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
     const settings = Option.getOrElse(yield* Effect.serviceOption(UsageConfig), () => defaultUsageSettings)
 
     const cycleCache = new Map<string, BillingCycle>()
-    /** The billing cycle of a service: operator zone, template period, anniversary = activation date. */
-    const cycleOf = (service: CustomerService, template: ServiceTemplate): BillingCycle => {
-      const anchorAt = service.activatedAt ?? service.contractStart ?? service.createdAt
-      const p = Periods.localParts(anchorAt, settings.timeZone)
-      const anchorDate = `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`
+    // Local date of an anchor, by its 15-minute UTC slot: every zone offset in use since 1972 is a
+    // multiple of 15 minutes, so all instants of such a slot share their local date. The zone lookup
+    // it saves was the largest cost of mapping a record to its service.
+    const anchorDates = new Map<number, string>()
+    const localDateOf = (anchorAt: DateTime.Utc): string => {
+      const slot = Math.floor(anchorAt.epochMillis / 900_000)
+      let date = anchorDates.get(slot)
+      if (date === undefined) {
+        const p = Periods.localParts(anchorAt, settings.timeZone)
+        date = `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`
+        if (anchorDates.size >= 100_000) anchorDates.clear()
+        anchorDates.set(slot, date)
+      }
+      return date
+    }
+    /** The billing cycle anchored at `anchorAt`: operator zone, template period, anniversary = that local date. */
+    const cycleAt = (anchorAt: DateTime.Utc, template: ServiceTemplate): BillingCycle => {
+      const anchorDate = localDateOf(anchorAt)
       const key = `${template.billingPeriod}|${anchorDate}`
       let c = cycleCache.get(key)
       if (c === undefined) {
@@ -151,6 +164,8 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
       }
       return c
     }
+    /** The billing cycle of a service (see {@link cycleAnchorOf}). */
+    const cycleOf = (service: CustomerService, template: ServiceTemplate): BillingCycle => cycleAt(cycleAnchorOf(service), template)
 
     const loadService = (id: ServiceId) =>
       Effect.flatMap(services.findById(id), Option.match({
@@ -190,15 +205,20 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
         return Option.isSome(s) ? yield* resolvedOf(s.value) : null
       })
 
+    const fresh = (key: string, now: number): ResolvedService | null | undefined => {
+      const hit = cache.get(key)
+      return hit !== undefined && hit.until > now ? hit.value : undefined
+    }
+    const remember = (key: string, value: ResolvedService | null, now: number) => {
+      if (cache.size > 500_000) cache.clear()
+      cache.set(key, { value, until: now + (value === null ? Math.min(ttl, 5_000) : ttl) })
+    }
+
     const lookup = (kind: "u" | "mac" | "ip", value: string, now: number) => {
       const key = `${kind}:${value}`
-      const hit = cache.get(key)
-      if (hit !== undefined && hit.until > now) return Effect.succeed(hit.value)
-      return Effect.tap(lookupUncached(kind, value), (v) =>
-        Effect.sync(() => {
-          if (cache.size > 500_000) cache.clear()
-          cache.set(key, { value: v, until: now + (v === null ? Math.min(ttl, 5_000) : ttl) })
-        }))
+      const hit = fresh(key, now)
+      if (hit !== undefined) return Effect.succeed(hit)
+      return Effect.tap(lookupUncached(kind, value), (v) => Effect.sync(() => remember(key, v, now)))
     }
 
     /** Maps a record to its service: User-Name, then Calling-Station-Id MAC, then Framed-IP-Address. */
@@ -219,18 +239,74 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
       return null
     })
 
+    // Templates of resolved services, cached like the mappings: a batch's services share a handful,
+    // and within one batch each template is read at most once, whatever the TTL.
+    const templateCache = new Map<string, { readonly value: ServiceTemplate | null; readonly until: number }>()
+    const resolvedIn = (batchTemplates: Map<string, ServiceTemplate | null>, target: AccountingTarget, now: number) =>
+      Effect.gen(function*() {
+        let template = batchTemplates.get(target.templateId)
+        if (template === undefined) {
+          const hit = templateCache.get(target.templateId)
+          if (hit !== undefined && hit.until > now) template = hit.value
+          else {
+            template = Option.getOrNull(yield* templates.findById(target.templateId))
+            templateCache.set(target.templateId, { value: template, until: now + ttl })
+          }
+          batchTemplates.set(target.templateId, template)
+        }
+        return template === null
+          ? null
+          : { serviceId: target.serviceId, customerId: target.customerId, cycle: cycleAt(target.anchorAt, template) } satisfies ResolvedService
+      })
+
+    /**
+     * `resolve` for a whole batch, with the same answers: mappings come from the cache, and the
+     * batch's user names the cache does not know are looked up in one query (every record of a busy
+     * NAS carries a user name; a per-record lookup with its span cost more than the fold and the write
+     * together). MAC and Framed-IP fallbacks go one distinct value at a time, cached as well.
+     */
+    const resolveBatch = (records: ReadonlyArray<AccountingRecord>) =>
+      Effect.gen(function*() {
+        const now = Date.now()
+        // This batch's user names → their mapping (from the cache, else from the one query).
+        const byName = new Map<string, ResolvedService | null>()
+        const unknownNames: Array<string> = []
+        for (const r of records) {
+          const name = r.userName
+          if (name === null || name === "" || byName.has(name)) continue
+          const hit = fresh(`u:${name}`, now)
+          byName.set(name, hit ?? null)
+          if (hit === undefined) unknownNames.push(name)
+        }
+        if (unknownNames.length > 0) {
+          const batchTemplates = new Map<string, ServiceTemplate | null>()
+          for (const target of yield* services.findAccountingTargets(unknownNames)) {
+            if (!byName.has(target.pppoeUsername)) continue
+            byName.set(target.pppoeUsername, yield* resolvedIn(batchTemplates, target, now))
+          }
+          for (const name of unknownNames) remember(`u:${name}`, byName.get(name) ?? null, now)
+        }
+        const out: Array<ResolvedService | null> = []
+        for (const r of records) {
+          if (r.statusType === "Accounting-On" || r.statusType === "Accounting-Off") {
+            out.push(null)
+            continue
+          }
+          let v = r.userName !== null && r.userName !== "" ? byName.get(r.userName) ?? null : null
+          if (v === null && r.callingStationId !== null && r.callingStationId !== "") v = yield* lookup("mac", r.callingStationId, now)
+          if (v === null && r.framedIpAddress !== null && r.framedIpAddress !== "") v = yield* lookup("ip", r.framedIpAddress, now)
+          out.push(v)
+        }
+        return out
+      })
+
     /** Resolves and folds a batch of records durably; returns what changed. */
     const ingest = Effect.fn("ServiceUsage.ingest")(function*(records: ReadonlyArray<AccountingRecord>) {
+      const resolved = yield* resolveBatch(records)
       const items: Array<IngestItem> = []
-      for (const record of records) {
-        const isNas = record.statusType === "Accounting-On" || record.statusType === "Accounting-Off"
-        const r = isNas ? null : yield* resolve(record)
-        items.push({
-          record,
-          serviceId: r?.serviceId ?? null,
-          customerId: r?.customerId ?? null,
-          cycle: r?.cycle ?? UNMAPPED_CYCLE
-        })
+      for (let i = 0; i < records.length; i++) {
+        const r = resolved[i]
+        items.push({ record: records[i]!, serviceId: r?.serviceId ?? null, customerId: r?.customerId ?? null, cycle: r?.cycle ?? UNMAPPED_CYCLE })
       }
       return yield* store.ingest(items)
     }) as (records: ReadonlyArray<AccountingRecord>) => Effect.Effect<IngestResult>

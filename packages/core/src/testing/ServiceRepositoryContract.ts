@@ -14,7 +14,7 @@ import { StatusChange } from "../domain/StatusChange.js"
 import { ServiceFilterSpec } from "../filters/specs/ServiceFilterSpec.js"
 import { StatusChangeFilterSpec } from "../filters/specs/StatusChangeFilterSpec.js"
 import type { FilterQuery, Page } from "../filters/Ast.js"
-import { type ServiceJson, ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
+import { cycleAnchorOf, type ServiceJson, ServiceRepository, toServiceJson } from "../ports/ServiceRepository.js"
 import { TemplateRepository } from "../ports/TemplateRepository.js"
 import { collectPages, type ContractOptions, expectSame, failureOf, query, race, suite } from "./ContractSupport.js"
 import { arbService, baseTime, freshId, makeService, makeStatusChange, makeTemplate, unique } from "./Fixtures.js"
@@ -234,6 +234,24 @@ export const serviceRepositoryContract = <E>(
         const s = yield* storedService()
         expect(Option.getOrThrow(yield* repo.findByUsername(s.pppoeUsername!)).id).toBe(s.id)
         expect(Option.isNone(yield* repo.findByUsername(unique("nobody-")))).toBe(true)
+      }))
+
+    it.effect("findAccountingTargets maps the names it knows to their live holders, once each", () =>
+      Effect.gen(function*() {
+        const repo = yield* ServiceRepository
+        const a = yield* storedService()
+        const b = yield* storedService()
+        const names = [a.pppoeUsername!, unique("nobody-"), b.pppoeUsername!, a.pppoeUsername!]
+        const targets = [...(yield* repo.findAccountingTargets(names))].sort((x, y) => (x.serviceId < y.serviceId ? -1 : 1))
+        const want = [a, b].sort((x, y) => (x.id < y.id ? -1 : 1)).map((s) => ({
+          serviceId: s.id,
+          customerId: s.customerId,
+          templateId: s.templateId,
+          pppoeUsername: s.pppoeUsername,
+          anchorAt: DateTime.toEpochMillis(cycleAnchorOf(s))
+        }))
+        expect(targets.map((t) => ({ ...t, anchorAt: DateTime.toEpochMillis(t.anchorAt) }))).toEqual(want)
+        expect(yield* repo.findAccountingTargets([])).toEqual([])
       }))
 
     it.effect("getMany returns the found services once each; countByCustomer counts them all", () =>
