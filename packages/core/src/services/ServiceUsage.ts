@@ -176,8 +176,10 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
     const templateOf = (service: CustomerService) =>
       Effect.map(templates.findById(service.templateId), Option.getOrNull)
 
-    // Record → service cache: key → (result, expiry millis). Misses are cached too (briefly).
-    const cache = new Map<string, { readonly value: ResolvedService | null; readonly until: number }>()
+    // Record → service caches, one per kind of key: value → (result, expiry millis). Misses are cached
+    // too (briefly).
+    type Cached = { readonly value: ResolvedService | null; readonly until: number }
+    const caches = { u: new Map<string, Cached>(), mac: new Map<string, Cached>(), ip: new Map<string, Cached>() }
     const ttl = settings.resolverCacheSeconds * 1000
 
     const resolvedOf = (service: CustomerService) =>
@@ -205,20 +207,20 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
         return Option.isSome(s) ? yield* resolvedOf(s.value) : null
       })
 
-    const fresh = (key: string, now: number): ResolvedService | null | undefined => {
-      const hit = cache.get(key)
+    const fresh = (kind: keyof typeof caches, key: string, now: number): ResolvedService | null | undefined => {
+      const hit = caches[kind].get(key)
       return hit !== undefined && hit.until > now ? hit.value : undefined
     }
-    const remember = (key: string, value: ResolvedService | null, now: number) => {
+    const remember = (kind: keyof typeof caches, key: string, value: ResolvedService | null, now: number) => {
+      const cache = caches[kind]
       if (cache.size > 500_000) cache.clear()
       cache.set(key, { value, until: now + (value === null ? Math.min(ttl, 5_000) : ttl) })
     }
 
-    const lookup = (kind: "u" | "mac" | "ip", value: string, now: number) => {
-      const key = `${kind}:${value}`
-      const hit = fresh(key, now)
+    const lookup = (kind: keyof typeof caches, value: string, now: number) => {
+      const hit = fresh(kind, value, now)
       if (hit !== undefined) return Effect.succeed(hit)
-      return Effect.tap(lookupUncached(kind, value), (v) => Effect.sync(() => remember(key, v, now)))
+      return Effect.tap(lookupUncached(kind, value), (v) => Effect.sync(() => remember(kind, value, v, now)))
     }
 
     /** Maps a record to its service: User-Name, then Calling-Station-Id MAC, then Framed-IP-Address. */
@@ -242,21 +244,21 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
     // Templates of resolved services, cached like the mappings: a batch's services share a handful,
     // and within one batch each template is read at most once, whatever the TTL.
     const templateCache = new Map<string, { readonly value: ServiceTemplate | null; readonly until: number }>()
-    const resolvedIn = (batchTemplates: Map<string, ServiceTemplate | null>, target: AccountingTarget, now: number) =>
+    /** The templates of `targets`, by id: cached ones, the rest read (one read per template). */
+    const templatesOf = (targets: ReadonlyArray<AccountingTarget>, now: number) =>
       Effect.gen(function*() {
-        let template = batchTemplates.get(target.templateId)
-        if (template === undefined) {
-          const hit = templateCache.get(target.templateId)
-          if (hit !== undefined && hit.until > now) template = hit.value
+        const byId = new Map<string, ServiceTemplate | null>()
+        for (const t of targets) {
+          if (byId.has(t.templateId)) continue
+          const hit = templateCache.get(t.templateId)
+          if (hit !== undefined && hit.until > now) byId.set(t.templateId, hit.value)
           else {
-            template = Option.getOrNull(yield* templates.findById(target.templateId))
-            templateCache.set(target.templateId, { value: template, until: now + ttl })
+            const template = Option.getOrNull(yield* templates.findById(t.templateId))
+            templateCache.set(t.templateId, { value: template, until: now + ttl })
+            byId.set(t.templateId, template)
           }
-          batchTemplates.set(target.templateId, template)
         }
-        return template === null
-          ? null
-          : { serviceId: target.serviceId, customerId: target.customerId, cycle: cycleAt(target.anchorAt, template) } satisfies ResolvedService
+        return byId
       })
 
     /**
@@ -274,17 +276,19 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
         for (const r of records) {
           const name = r.userName
           if (name === null || name === "" || byName.has(name)) continue
-          const hit = fresh(`u:${name}`, now)
+          const hit = fresh("u", name, now)
           byName.set(name, hit ?? null)
           if (hit === undefined) unknownNames.push(name)
         }
         if (unknownNames.length > 0) {
-          const batchTemplates = new Map<string, ServiceTemplate | null>()
-          for (const target of yield* services.findAccountingTargets(unknownNames)) {
-            if (!byName.has(target.pppoeUsername)) continue
-            byName.set(target.pppoeUsername, yield* resolvedIn(batchTemplates, target, now))
+          const targets = yield* services.findAccountingTargets(unknownNames)
+          const templatesById = yield* templatesOf(targets, now)
+          for (const t of targets) {
+            const template = templatesById.get(t.templateId) ?? null
+            if (template === null || !byName.has(t.pppoeUsername)) continue
+            byName.set(t.pppoeUsername, { serviceId: t.serviceId, customerId: t.customerId, cycle: cycleAt(t.anchorAt, template) })
           }
-          for (const name of unknownNames) remember(`u:${name}`, byName.get(name) ?? null, now)
+          for (const name of unknownNames) remember("u", name, byName.get(name) ?? null, now)
         }
         const out: Array<ResolvedService | null> = []
         for (const r of records) {
@@ -411,8 +415,11 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
       return yield* store.closeStale(at, settings.interimIntervalSeconds, settings.staleAfterIntervals)
     })
 
-    /** Forgets cached record → service mappings (after renames or re-assignments). */
-    const invalidate = Effect.sync(() => cache.clear())
+    /** Forgets cached record → service mappings and templates (after renames, re-assignments, plan edits). */
+    const invalidate = Effect.sync(() => {
+      for (const cache of Object.values(caches)) cache.clear()
+      templateCache.clear()
+    })
 
     return {
       settings,
