@@ -9,7 +9,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = dirname(fileURLToPath(import.meta.url))
-const all = ["ip-pool", "search", "provision", "acct-ingest", "http"]
+const all = ["ip-pool", "search", "provision", "acct-ingest", "acct-udp", "http"]
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"))
 const suites = wanted.length > 0 ? wanted : all
 

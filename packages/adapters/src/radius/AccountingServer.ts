@@ -4,8 +4,12 @@
  *    that fails, or comes from an unknown NAS, is dropped without a response and counted);
  * 2. decodes it into an `AccountingRecord` (Gigawords folded by the core; Event-Timestamp, else
  *    receive time − Acct-Delay-Time);
- * 3. queues it for group commit: flusher fibers take whatever is queued (up to `batchSize`) and hand
- *    it to `ServiceUsage.ingest` (one transaction per batch);
+ * 3. queues it for group commit: one writer fiber at a time collects a batch — what is queued, and
+ *    while that is short of `batchSize`, what arrives within `lingerMillis` — then writes it through
+ *    `ServiceUsage.ingest` (one transaction per batch) while the next writer collects. When the
+ *    database keeps up, batches grow with the arrival rate; when it does not, with the backlog.
+ *    (Writers that each took whatever had just arrived wrote batches of ~40 records, and the
+ *    per-batch cost dominated: 5,400 records/s over UDP on a 2-core machine);
  * 4. only after that batch is durable, sends Accounting-Response. A failed write sends nothing:
  *    the NAS retransmits, and the fold makes the retransmit harmless.
  *
@@ -29,6 +33,11 @@ export interface AccountingServerConfig {
   readonly secretFor: (address: string) => string | undefined
   /** Most records per write. Default 1000. */
   readonly batchSize?: number | undefined
+  /**
+   * How long the collecting writer waits for more records while its batch is short of `batchSize`,
+   * in milliseconds: the most it adds to a response's latency. Default 20 (NASes wait seconds).
+   */
+  readonly lingerMillis?: number | undefined
   /**
    * Concurrent writers (each with its own transaction and pool connection). Default 8: while some
    * batches wait for their commit's WAL flush, others keep both Node and PostgreSQL busy (measured:
@@ -122,11 +131,20 @@ export const make = (
     const bump = (k: keyof AccountingStats, n = 1) => Ref.update(stats, (s) => ({ ...s, [k]: s[k] + n }))
     const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
     const batchSize = config.batchSize ?? 1000
+    const linger = config.lingerMillis ?? 20
+    const collecting = yield* Effect.makeSemaphore(1)
+    const collect = collecting.withPermits(1)(Effect.gen(function*() {
+      const items = [...(yield* Queue.takeBetween(queue, 1, batchSize))]
+      if (items.length < batchSize && linger > 0) {
+        yield* Effect.sleep(linger)
+        for (const p of yield* Queue.takeUpTo(queue, batchSize - items.length)) items.push(p)
+      }
+      return items
+    }))
 
     const writer = Effect.forever(
       Effect.gen(function*() {
-        const chunk = yield* Queue.takeBetween(queue, 1, batchSize)
-        const items = [...chunk]
+        const items = yield* collect
         const exit = yield* Effect.exit(usage.ingest(items.map((p) => p.record)))
         if (exit._tag === "Failure") {
           yield* bump("writeFailures")
