@@ -15,12 +15,13 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Effect, Queue, Ref } from "effect"
+import { Effect, Queue, Ref } from "effect"
 import type * as Scope from "effect/Scope"
 import { createHash } from "node:crypto"
 import * as Dgram from "node:dgram"
-import { type AccountingRecord, makeAccountingRecord, ServiceUsage } from "@isp-framework/core"
+import { type AccountingRecord, ServiceUsage } from "@isp-framework/core"
 import type { IngestResult } from "@isp-framework/core"
+import * as AccountingRequest from "./AccountingRequest.js"
 import * as RadiusCodec from "./RadiusCodec.js"
 
 /** Configuration of {@link make}. */
@@ -64,7 +65,6 @@ export interface AccountingServer {
   readonly stats: Effect.Effect<AccountingStats>
 }
 
-const ACCOUNTING_REQUEST = 4
 const ACCOUNTING_RESPONSE = 5
 
 /** An Accounting-Response to `request` (no attributes), signed with `secret`. */
@@ -78,41 +78,7 @@ export const accountingResponse = (request: Buffer, secret: string): Buffer => {
   return packet
 }
 
-const str = (v: unknown): string | null =>
-  v === undefined || v === null ? null : Buffer.isBuffer(v) ? v.toString("utf8") : String(v)
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null)
-const statusTypes = new Set(["Start", "Interim-Update", "Stop", "Accounting-On", "Accounting-Off"])
-
-/** Maps decoded attributes to a record; throws on a packet that is not an accounting record we handle. */
-export const recordFromAttributes = (attrs: Readonly<Record<string, unknown>>, receivedAt: number): AccountingRecord => {
-  const status = str(attrs["Acct-Status-Type"])
-  if (status === null || !statusTypes.has(status)) throw new RadiusCodec.RadiusCodecError(`unhandled Acct-Status-Type ${status}`)
-  const delay = num(attrs["Acct-Delay-Time"]) ?? 0
-  const ts = attrs["Event-Timestamp"]
-  const eventMillis = ts instanceof Date ? ts.getTime() : receivedAt - delay * 1000
-  return makeAccountingRecord({
-    statusType: status as AccountingRecord["statusType"],
-    acctSessionId: str(attrs["Acct-Session-Id"]) ?? "",
-    acctUniqueSessionId: str(attrs["Acct-Unique-Session-Id"]),
-    userName: str(attrs["User-Name"]),
-    nasIpAddress: str(attrs["NAS-IP-Address"]),
-    nasIdentifier: str(attrs["NAS-Identifier"]),
-    nasPortId: str(attrs["NAS-Port-Id"]),
-    nasPort: num(attrs["NAS-Port"]),
-    framedIpAddress: str(attrs["Framed-IP-Address"]),
-    callingStationId: str(attrs["Calling-Station-Id"]),
-    inputOctets: num(attrs["Acct-Input-Octets"]) ?? 0,
-    outputOctets: num(attrs["Acct-Output-Octets"]) ?? 0,
-    inputGigawords: num(attrs["Acct-Input-Gigawords"]) ?? 0,
-    outputGigawords: num(attrs["Acct-Output-Gigawords"]) ?? 0,
-    inputPackets: num(attrs["Acct-Input-Packets"]),
-    outputPackets: num(attrs["Acct-Output-Packets"]),
-    sessionTime: num(attrs["Acct-Session-Time"]),
-    eventTime: DateTime.unsafeMake(Math.floor(eventMillis / 1000) * 1000) as DateTime.Utc,
-    terminateCause: str(attrs["Acct-Terminate-Cause"]),
-    delayTime: delay
-  })
-}
+export { recordFromAttributes } from "./AccountingRequest.js"
 
 interface Pending {
   readonly record: AccountingRecord
@@ -180,9 +146,7 @@ export const make = (
       }
       let record: AccountingRecord
       try {
-        if (msg[0] !== ACCOUNTING_REQUEST) throw new RadiusCodec.RadiusCodecError("not an Accounting-Request")
-        const decoded = RadiusCodec.decodeRequest(msg, secret)
-        record = recordFromAttributes(decoded.attributes, Date.now())
+        record = AccountingRequest.decode(msg, secret, Date.now())
       } catch (e) {
         if (e instanceof RadiusCodec.RadiusCodecError && /Authenticator mismatch/.test(e.message)) counters.invalid++
         else counters.malformed++
