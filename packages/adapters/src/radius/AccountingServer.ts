@@ -36,7 +36,9 @@ export interface AccountingServerConfig {
   readonly batchSize?: number | undefined
   /**
    * How long the collecting writer waits for more records while its batch is short of `batchSize`,
-   * in milliseconds: the most it adds to a response's latency. Default 20 (NASes wait seconds).
+   * in milliseconds: the most it adds to a response's latency. Default 50 (NASes wait seconds for an
+   * answer; over UDP on a 2-core machine 20 → 50 ms grew batches from ~250 to ~650 records and the
+   * rate from ~10,000 to ~11,700 records/s).
    */
   readonly lingerMillis?: number | undefined
   /**
@@ -97,7 +99,7 @@ export const make = (
     const bump = (k: keyof AccountingStats, n = 1) => Ref.update(stats, (s) => ({ ...s, [k]: s[k] + n }))
     const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
     const batchSize = config.batchSize ?? 1000
-    const linger = config.lingerMillis ?? 20
+    const linger = config.lingerMillis ?? 50
     const collecting = yield* Effect.makeSemaphore(1)
     const collect = collecting.withPermits(1)(Effect.gen(function*() {
       const items = [...(yield* Queue.takeBetween(queue, 1, batchSize))]
