@@ -5,24 +5,15 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
-import { spawn } from "node:child_process"
 import { MemoryUsageStore, ServiceProvisioning, ServiceRepository, ServiceUsage, WorkflowEngine } from "@isp-framework/core"
 import * as AccountingServer from "../../src/radius/AccountingServer.js"
+import { radclientAcct } from "./radclient.js"
 import { pppoeRequest, setupPlan, testLayer } from "../../../core/test/workflows/fixtures.js"
 
 const SECRET = "acct-secret-1"
 const GW = 4_294_967_296
 
-/** Runs `radclient -x host:port acct secret` with attributes on stdin; resolves with its output and exit code. */
-const radclient = (port: number, secret: string, attrs: ReadonlyArray<readonly [string, string | number]>) =>
-  Effect.async<{ readonly code: number | null; readonly out: string }>((resume) => {
-    const child = spawn("radclient", ["-x", "-r", "1", "-t", "1", `127.0.0.1:${port}`, "acct", secret])
-    let out = ""
-    child.stdout.on("data", (d) => (out += d))
-    child.stderr.on("data", (d) => (out += d))
-    child.on("close", (code) => resume(Effect.succeed({ code, out })))
-    child.stdin.end(attrs.map(([k, v]) => `${k} = ${typeof v === "number" ? v : `"${v}"`}`).join("\n") + "\n")
-  })
+const radclient = radclientAcct
 
 const layer = Layer.mergeAll(ServiceUsage.Default).pipe(
   Layer.provideMerge(MemoryUsageStore.layerAll),
