@@ -19,6 +19,8 @@
 import { DateTime, Effect, Option, Ref } from "effect"
 import type { CustomerService } from "../domain/CustomerService.js"
 import type { ServiceId } from "../domain/Ids.js"
+import type { ServiceTemplate } from "../domain/ServiceTemplate.js"
+import { ServiceRepository } from "../ports/ServiceRepository.js"
 import { PrepaidBalances, type IngestResult, type PrepaidAccount } from "../ports/UsageStore.js"
 import * as Fup from "../usage/Fup.js"
 import { ServiceAlerts } from "./ServiceAlerts.js"
@@ -40,6 +42,7 @@ const QUOTA_SUSPENSIONS = new Set(["QUOTA_EXHAUSTED", "NON_PAYMENT"])
 export class FupEnforcer extends Effect.Service<FupEnforcer>()("@isp-framework/core/FupEnforcer", {
   effect: Effect.gen(function*() {
     const usage = yield* ServiceUsage
+    const services = yield* ServiceRepository
     const provisioning = yield* ServiceProvisioning
     const alerts = yield* ServiceAlerts
     const prepaidBalances = yield* Effect.serviceOption(PrepaidBalances)
@@ -60,9 +63,12 @@ export class FupEnforcer extends Effect.Service<FupEnforcer>()("@isp-framework/c
         for (const a of page.items) yield* Effect.ignore(alerts.resolve(a.id, "system:fup", note))
       })
 
+    const unenforced = (serviceId: ServiceId): Enforcement =>
+      ({ serviceId, fup: null, speedChanged: false, suspended: false, resumed: false, quotaAlerts: [] })
+
     const evaluateWith = (serviceId: ServiceId, now: DateTime.Utc, batchBytes: bigint) =>
       Effect.gen(function*() {
-        const none: Enforcement = { serviceId, fup: null, speedChanged: false, suspended: false, resumed: false, quotaAlerts: [] }
+        const none = unenforced(serviceId)
         const found = yield* Effect.option(usage.loadService(serviceId))
         if (Option.isNone(found)) return none
         const service = found.value
@@ -156,6 +162,18 @@ export class FupEnforcer extends Effect.Service<FupEnforcer>()("@isp-framework/c
     })
 
     /** Evaluates every service an ingest touched; the batch's own bytes decide which quota thresholds are new. */
+    /**
+     * Whether usage can make anything happen to `service`: a data limit or FUP tiers on its plan, or
+     * a prepaid balance. Most services of an ISP have none (unlimited plans), and evaluating one
+     * costs several reads.
+     */
+    const enforceable = (service: CustomerService, template: ServiceTemplate | null) =>
+      Effect.gen(function*() {
+        const internet = template?.internet ?? null
+        if (internet !== null && (internet.monthlyDataLimitBytes !== null || (internet.fup?.tiers.length ?? 0) > 0)) return true
+        return Option.isSome(prepaidBalances) && Option.isSome(yield* prepaidBalances.value.get(service.id))
+      })
+
     const afterIngest = Effect.fn("FupEnforcer.afterIngest")(function*(result: IngestResult, at?: DateTime.Utc) {
       const now = at ?? (yield* DateTime.now)
       const bytes = new Map<ServiceId, bigint>()
@@ -163,8 +181,26 @@ export class FupEnforcer extends Effect.Service<FupEnforcer>()("@isp-framework/c
         if (d.serviceId === null) continue
         bytes.set(d.serviceId, (bytes.get(d.serviceId) ?? 0n) + d.bytesIn + d.bytesOut)
       }
+      // One read for the batch's services and one per distinct plan; only services usage can act
+      // on are evaluated (each evaluation reads the service, its plan and its usage again).
+      const found = new Map((yield* services.getMany(result.affectedServices)).map((s) => [s.id, s] as const))
+      const plans = new Map<string, ServiceTemplate | null>()
       const out: Array<Enforcement> = []
-      for (const id of result.affectedServices) out.push(yield* evaluateWith(id, now, bytes.get(id) ?? 0n))
+      for (const id of result.affectedServices) {
+        const service = found.get(id)
+        if (service !== undefined) {
+          let template = plans.get(service.templateId)
+          if (template === undefined) {
+            template = yield* usage.templateOf(service)
+            plans.set(service.templateId, template)
+          }
+          if (yield* enforceable(service, template)) {
+            out.push(yield* evaluateWith(id, now, bytes.get(id) ?? 0n))
+            continue
+          }
+        }
+        out.push(unenforced(id))
+      }
       return out
     })
 
