@@ -46,9 +46,21 @@ export const fieldsOf = (i: number, round: number) => {
   }
 }
 
+/** Session i's record in round r, as the server decodes it (one literal: the decoder builds one too). */
 export const recordOf = (i: number, round: number) => {
-  const { eventMillis, ...f } = fieldsOf(i, round)
-  return makeAccountingRecord({ ...f, eventTime: DateTime.unsafeMake(eventMillis) as DateTime.Utc })
+  const f = fieldsOf(i, round)
+  return makeAccountingRecord({
+    statusType: f.statusType,
+    acctSessionId: f.acctSessionId,
+    userName: f.userName,
+    nasIpAddress: f.nasIpAddress,
+    nasPort: f.nasPort,
+    inputOctets: f.inputOctets,
+    inputGigawords: f.inputGigawords,
+    outputOctets: f.outputOctets,
+    sessionTime: f.sessionTime,
+    eventTime: DateTime.unsafeMake(f.eventMillis) as DateTime.Utc
+  })
 }
 
 /** The database, the services, the store and `ServiceUsage` (a scoped resource). */
