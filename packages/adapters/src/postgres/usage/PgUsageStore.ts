@@ -1,21 +1,20 @@
 /**
  * PostgreSQL `UsageStore`: batched, durable, exactly-once under concurrent ingesters.
  *
- * One batch = one transaction of three statements in the steady state, whatever its size:
- * 1. `SELECT … WHERE session_id = ANY(…) ORDER BY session_id FOR UPDATE`: a second app instance
- *    ingesting the same retransmit waits here, then folds on top of the first one's state. Session
- *    ids not found get placeholder rows (`INSERT … SELECT unnest … ON CONFLICT DO NOTHING`, in id
- *    order) and are then locked the same way;
- * 2. the fold in JS (`foldBatch`, shared with the memory store);
- * 3. multi-row `UPDATE … FROM jsonb_to_recordset(…)` of the changed sessions (the batch as one
- *    JSON document: cheaper to build than 19 array literals): a narrow one (counters, last update,
- *    segments) for sessions whose other columns did not change — the steady state of interims —
- *    and the full one for the rest;
- * 4. one multi-row bucket upsert, `bytes = bytes + excluded.bytes`, in key order;
- * plus one `UPDATE` per Accounting-On/Off. Locks are taken in key order; the second locking round
- * for new sessions can still deadlock with a concurrent batch, and PostgreSQL's deadlock abort
- * (40P01) is retried (the fold is a function of the locked rows, so a rerun is exact).
- * Interim updates are HOT updates (see migration 0004: no index on a column they change).
+ * One batch = one transaction; in the steady state (interims of sessions this instance wrote
+ * before) three statements whatever the batch's size:
+ * 1. key lookups only for the transaction (`set_config`): every statement touches its rows by key;
+ * 2. the fold in JS (`foldBatch`, shared with the memory store) over the sessions as this instance
+ *    last wrote them (`SessionCache`); sessions it does not know are locked and read first
+ *    (`SELECT … FOR UPDATE`, in id order);
+ * 3. multi-row `UPDATE … FROM unnest(…)` of the changed sessions, each carrying the row version it
+ *    expects (a narrow one for counters only, the full one otherwise; new sessions are inserted
+ *    whole); a version that moved on (another instance) reruns the batch with those rows locked;
+ * 4. the bucket write (`BucketRows`): HOUR and PERIOD additions updated in key order, missing
+ *    buckets inserted after;
+ * plus one `UPDATE` per Accounting-On/Off. PostgreSQL's deadlock abort (40P01) is retried (the fold
+ * is a function of the rows it read, so a rerun is exact). Interim updates are HOT updates
+ * (migrations 0004 and 0006: no index on a column they change, fillfactor 50).
  *
  * @since 0.1.0
  */
@@ -23,7 +22,6 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import { Chunk, Data, DateTime, Effect, Layer, Option, Stream } from "effect"
 import {
   type AccountingRecord,
-  type AccountingSession,
   type IngestItem,
   MemoryUsageStore,
   type ServiceId,
