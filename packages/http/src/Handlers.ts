@@ -70,9 +70,12 @@ export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) 
       .handle("list", ({ urlParams }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
-          // Already the JSON of `ServicePage`'s items (the use-case's read model): sent as is.
+          // Already the JSON of `ServicePage`'s items (the use-case's read model): sent as is, and as
+          // a string (`unsafeJson` would encode it into bytes first; Node writes the string itself).
           const page = yield* query.searchJson(urlParams, scopeOf(principal))
-          return HttpServerResponse.unsafeJson({ items: page.items, next_cursor: page.nextCursor })
+          return HttpServerResponse.raw(JSON.stringify({ items: page.items, next_cursor: page.nextCursor }), {
+            contentType: "application/json"
+          })
         }))
       .handle("get", ({ path, urlParams }) =>
         Effect.gen(function*() {

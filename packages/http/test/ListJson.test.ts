@@ -41,6 +41,7 @@ const samePages = (query: string, token: string, scope?: { readonly customerId: 
       if (cursor !== null) params.set("cursor", cursor)
       const reply = yield* request("GET", `/v1/services?${params}`, { token })
       expect(reply.status).toBe(200)
+      expect(reply.headers.get("content-type")).toBe("application/json")
       const page = yield* search.search(Object.fromEntries(params), scope)
       expect(reply.text).toBe(JSON.stringify(encodePage({ items: page.items.map(item), next_cursor: page.nextCursor })))
       expect(reply.text).not.toContain("pppoePassword")
