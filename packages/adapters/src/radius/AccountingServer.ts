@@ -2,8 +2,9 @@
  * A RADIUS accounting server (RFC 2866, UDP). For each Accounting-Request it:
  * 1. checks the Request Authenticator against the sending NAS's secret (per-NAS secrets; a packet
  *    that fails, or comes from an unknown NAS, is dropped without a response and counted);
- * 2. decodes it into an `AccountingRecord` (Gigawords folded by the core; Event-Timestamp, else
- *    receive time − Acct-Delay-Time);
+ * 2. decodes it into an `AccountingRecord` (`AccountingRequest.decode`: the attributes a record uses,
+ *    read off the wire; Gigawords folded by the core; Event-Timestamp, else receive time −
+ *    Acct-Delay-Time);
  * 3. queues it for group commit: one writer fiber at a time collects a batch — what is queued, and
  *    while that is short of `batchSize`, what arrives within `lingerMillis` — then writes it through
  *    `ServiceUsage.ingest` (one transaction per batch) while the next writer collects. When the
