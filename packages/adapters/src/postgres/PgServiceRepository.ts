@@ -18,8 +18,8 @@ import {
   type TemplateId
 } from "@isp-framework/core"
 import { DateTime, Effect, Layer, Option, String as Str } from "effect"
-import { textArray } from "./usage/SessionRows.js"
 import { searchPage } from "./FilterSql.js"
+import { textArray } from "./internal/arrays.js"
 import { decodeRow, encodeRow, fastRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
 
 /** The DateTime columns of `customer_services`, for the fast page decoder. */

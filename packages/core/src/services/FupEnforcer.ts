@@ -161,7 +161,6 @@ export class FupEnforcer extends Effect.Service<FupEnforcer>()("@isp-framework/c
       return yield* evaluateWith(serviceId, at ?? (yield* DateTime.now), 0n)
     })
 
-    /** Evaluates every service an ingest touched; the batch's own bytes decide which quota thresholds are new. */
     /**
      * Whether usage can make anything happen to `service`: a data limit or FUP tiers on its plan, or
      * a prepaid balance. Most services of an ISP have none (unlimited plans), and evaluating one
@@ -174,6 +173,7 @@ export class FupEnforcer extends Effect.Service<FupEnforcer>()("@isp-framework/c
         return Option.isSome(prepaidBalances) && Option.isSome(yield* prepaidBalances.value.get(service.id))
       })
 
+    /** Evaluates every service an ingest touched; the batch's own bytes decide which quota thresholds are new. */
     const afterIngest = Effect.fn("FupEnforcer.afterIngest")(function*(result: IngestResult, at?: DateTime.Utc) {
       const now = at ?? (yield* DateTime.now)
       const bytes = new Map<ServiceId, bigint>()

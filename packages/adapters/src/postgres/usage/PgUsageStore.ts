@@ -2,7 +2,7 @@
  * PostgreSQL `UsageStore`: batched, durable, exactly-once under concurrent ingesters.
  *
  * One batch = one transaction; in the steady state (interims of sessions this instance wrote
- * before) three statements whatever the batch's size:
+ * before) three statements between BEGIN and COMMIT whatever the batch's size — 1, 3 and 4 below:
  * 1. key lookups only for the transaction (`set_config`): every statement touches its rows by key;
  * 2. the fold in JS (`foldBatch`, shared with the memory store) over the sessions as this instance
  *    last wrote them (`SessionCache`); sessions it does not know are locked and read first

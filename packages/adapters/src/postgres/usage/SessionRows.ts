@@ -8,24 +8,9 @@
  */
 import { DateTime } from "effect"
 import { AccountingSession, UsageBucket, UsageSegment } from "@isp-framework/core"
+import { numberArray, textArray } from "../internal/arrays.js"
 
-const NEEDS_ESCAPE = /["\\]/
-const hasNull = (values: ReadonlyArray<unknown>) => values.includes(null) || values.includes(undefined)
-
-/** A PostgreSQL array literal of text values (NULL for null), for `$1::text[]` parameters. */
-export const textArray = (values: ReadonlyArray<string | null>): string => {
-  // Fast path (ids, enums, timestamps, encoded segments): no null and nothing to escape, checked in
-  // two native passes instead of a test per value.
-  if (!hasNull(values) && !NEEDS_ESCAPE.test(values.join(""))) {
-    return values.length === 0 ? "{}" : `{"${values.join("\",\"")}"}`
-  }
-  const quoted = values.map((v) =>
-    v === null || v === undefined
-      ? "NULL"
-      : NEEDS_ESCAPE.test(v) ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : `"${v}"`
-  )
-  return `{${quoted.join(",")}}`
-}
+export { numberArray, textArray } from "../internal/arrays.js"
 
 // Schema.Class instances without the per-field constructor walk (hot path; props are already valid).
 const build = <C extends abstract new (props: any, options?: any) => any>(C: C, props: ConstructorParameters<C>[0]): InstanceType<C> =>
@@ -144,15 +129,6 @@ export const sameIdentity = (a: AccountingSession, b: AccountingSession): boolea
   a.framedIpAddress === b.framedIpAddress && a.callingStationId === b.callingStationId &&
   sameMillis(a.startedAt, b.startedAt) && sameMillis(a.stoppedAt, b.stoppedAt) && a.status === b.status &&
   a.closeReason === b.closeReason && a.closeSource === b.closeSource
-
-const isNull = (v: unknown) => v === null || v === undefined
-
-/** A PostgreSQL array literal of numbers or decimal strings (NULL for null), for `$1::numeric[]` etc. */
-export const numberArray = (values: ReadonlyArray<number | bigint | string | null>): string => {
-  // `join` writes null as "", which PostgreSQL would reject: only then spell each value out.
-  if (!hasNull(values)) return `{${values.join(",")}}`
-  return `{${values.map((v) => (isNull(v) ? "NULL" : v)).join(",")}}`
-}
 
 /**
  * Column-wise batch parameters: one PostgreSQL array literal per column, unnested together in SQL.
