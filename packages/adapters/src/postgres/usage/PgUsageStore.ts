@@ -163,19 +163,23 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
           ["number", (r) => r.bytesOut],
           ["number", (r) => r.sessionSeconds]
         ])
+        // `e` is materialized so that each of its rows is one probe of the primary key on all three
+        // columns. Flattened, the planner probed by service_id alone and filtered the service's
+        // buckets afterwards: every bucket the service ever had, read for every interim.
         const updated = yield* raw`
-          WITH u AS (
+          WITH e AS MATERIALIZED (
+            SELECT e.n * 2 + v.g AS k, e.service_id, v.granularity, to_timestamp(v.start_ms / 1000.0) AS period_start,
+                   e.bytes_in, e.bytes_out, e.session_seconds
+            FROM unnest(${service}::text[], ${hour}::float8[], ${period}::float8[], ${inB}::numeric[],
+              ${outB}::numeric[], ${secs}::bigint[]) WITH ORDINALITY
+              AS e(service_id, hour_ms, period_ms, bytes_in, bytes_out, session_seconds, n)
+            CROSS JOIN LATERAL (VALUES (0, 'HOUR', e.hour_ms), (1, 'PERIOD', e.period_ms)) AS v(g, granularity, start_ms)
+            WHERE v.start_ms IS NOT NULL),
+          u AS (
             UPDATE usage_buckets AS t SET
               bytes_in = t.bytes_in + e.bytes_in, bytes_out = t.bytes_out + e.bytes_out,
               session_seconds = t.session_seconds + e.session_seconds
-            FROM (
-              SELECT e.n * 2 + v.g AS k, e.service_id, v.granularity, to_timestamp(v.start_ms / 1000.0) AS period_start,
-                     e.bytes_in, e.bytes_out, e.session_seconds
-              FROM unnest(${service}::text[], ${hour}::float8[], ${period}::float8[], ${inB}::numeric[],
-                ${outB}::numeric[], ${secs}::bigint[]) WITH ORDINALITY
-                AS e(service_id, hour_ms, period_ms, bytes_in, bytes_out, session_seconds, n)
-              CROSS JOIN LATERAL (VALUES (0, 'HOUR', e.hour_ms), (1, 'PERIOD', e.period_ms)) AS v(g, granularity, start_ms)
-              WHERE v.start_ms IS NOT NULL) AS e
+            FROM e
             WHERE t.service_id = e.service_id AND t.granularity = e.granularity AND t.period_start = e.period_start
             RETURNING e.k),
           c AS (SELECT count(*)::int AS n FROM u)
