@@ -7,13 +7,20 @@
 const NEEDS_ESCAPE = /["\\]/
 const hasNull = (values: ReadonlyArray<unknown>) => values.includes(null) || values.includes(undefined)
 
+/** True when no value is null or holds a character that must be escaped in an array literal. */
+const allPlain = (values: ReadonlyArray<string | null>): boolean => {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (v === null || v === undefined || v.indexOf("\"") !== -1 || v.indexOf("\\") !== -1) return false
+  }
+  return true
+}
+
 /** A PostgreSQL array literal of text values (NULL for null), for `$1::text[]` parameters. */
 export const textArray = (values: ReadonlyArray<string | null>): string => {
-  // Fast path (ids, enums, timestamps, encoded segments): no null and nothing to escape, checked in
-  // two native passes instead of a test per value.
-  if (!hasNull(values) && !NEEDS_ESCAPE.test(values.join(""))) {
-    return values.length === 0 ? "{}" : `{"${values.join("\",\"")}"}`
-  }
+  // Fast path (ids, enums, timestamps, encoded segments): no null and nothing to escape, so the
+  // values join as they are (two indexOf per value: a third of the cost of a joined regex test).
+  if (allPlain(values)) return values.length === 0 ? "{}" : `{"${values.join("\",\"")}"}`
   const quoted = values.map((v) =>
     v === null || v === undefined
       ? "NULL"
