@@ -67,9 +67,10 @@ export interface Options {
   /** Rows per page of `totals`. Default 1000. */
   readonly pageSize?: number | undefined
   /**
-   * How many sessions this instance remembers as it last wrote them (LRU), so that their next
-   * interim skips the locking read (see {@link SessionCache}). Size it to the open sessions this
-   * instance ingests (~1 KB each); 0 turns it off. Default 200,000.
+   * How many sessions this instance remembers as it last wrote them, so that their next interim
+   * skips the locking read (see {@link SessionCache}): the last `sessionCacheSize` sessions written
+   * are always held, up to twice as many at times. Size it to the open sessions this instance
+   * ingests (~1 KB each); 0 turns it off. Default 200,000.
    */
   readonly sessionCacheSize?: number | undefined
 }

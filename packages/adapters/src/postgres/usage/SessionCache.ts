@@ -1,5 +1,5 @@
 /**
- * The sessions an ingester last wrote, with the row version it wrote: a bounded LRU map. A hit lets
+ * The sessions an ingester last wrote, with the row version it wrote: a bounded map. A hit lets
  * the next interim of that session skip the locking read — its UPDATE carries
  * `WHERE version = <cached>` instead, and a mismatch (another instance, a stale sweep, a NAS
  * restart close) evicts the entry and sends the batch back through the lock. So the cache can only
@@ -22,22 +22,34 @@ export interface SessionCache {
   readonly delete: (sessionId: string) => void
 }
 
-/** At most `capacity` sessions, the least recently written evicted first (0 = caching off). */
+/**
+ * Holds at least the last `capacity` sessions written (0 = caching off), at most twice as many, in
+ * two generations of up to `capacity` each: writes go to the young one; when it is full it becomes
+ * the old one and the old one is dropped. A session written again before `capacity` other sessions
+ * are (every live session, interim after interim) is never dropped. Unlike an exact LRU (delete and
+ * re-insert on every write, which left a Map compacting its holes), every operation is one or two
+ * plain Map lookups.
+ */
 export const make = (capacity: number): SessionCache => {
-  const map = new Map<string, Known>()
+  const generation = Math.max(1, capacity)
+  let young = new Map<string, Known>()
+  let old = new Map<string, Known>()
   return {
-    // A read does not refresh the entry's place: every session the ingest reads and changes is `set`
-    // again after its commit, which moves it to the back (Map iterates in insertion order, so the
-    // first key is the least recently written).
-    get: (id) => map.get(id),
+    get: (id) => young.get(id) ?? old.get(id),
     set: (known) => {
       if (capacity <= 0) return
-      map.delete(known.session.sessionId)
-      map.set(known.session.sessionId, known)
-      if (map.size > capacity) map.delete(map.keys().next().value!)
+      const id = known.session.sessionId
+      if (!young.has(id) && young.size >= generation) {
+        old = young
+        young = new Map()
+      }
+      // An older copy may stay in the old generation: reads look in the young one first, and the
+      // old generation is dropped before the young one ever is.
+      young.set(id, known)
     },
     delete: (id) => {
-      map.delete(id)
+      young.delete(id)
+      old.delete(id)
     }
   }
 }
