@@ -209,8 +209,9 @@ const main = Effect.gen(function*() {
   // load from elsewhere on the machine hits both sides of a ratio alike.
   for (const url of Object.values(urls)) yield* Effect.promise(() => cannon(url, 2))
   const names = ["bare", "traced", "untraced", "exporter"] as const
-  const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? 4)
-  const per = Math.max(2, Math.round(DURATION / 2))
+  // Six rounds of 3 s: on a shared machine more, shorter rounds give a steadier median than four of 4 s.
+  const rounds = Number(process.env["BENCH_HTTP_ROUNDS"] ?? 6)
+  const per = Math.max(2, Math.round(DURATION / 2.5))
   const results: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
   // CPU per request of each round: this process (both servers, the pg driver and autocannon itself
   // all live here, so the client's share is in both figures alike) and the PostgreSQL backends.
