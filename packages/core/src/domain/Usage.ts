@@ -209,28 +209,32 @@ const trustedRecord = (p: Record<string, any>, acctUniqueSessionId: string): Acc
     isNullU32(inputPackets) && isNullU32(outputPackets) &&
     DateTime.isDateTime(eventTime) && DateTime.isUtc(eventTime as DateTime.DateTime)
   if (!valid) return null
-  const r = Object.create(AccountingRecord.prototype) as Record<string, unknown>
-  r["statusType"] = statusType
-  r["acctSessionId"] = acctSessionId
-  r["userName"] = userName
-  r["nasIpAddress"] = nasIpAddress
-  r["nasIdentifier"] = nasIdentifier
-  r["nasPortId"] = nasPortId
-  r["nasPort"] = nasPort
-  r["framedIpAddress"] = framedIpAddress
-  r["callingStationId"] = callingStationId
-  r["inputOctets"] = inputOctets ?? 0
-  r["outputOctets"] = outputOctets ?? 0
-  r["inputGigawords"] = inputGigawords ?? 0
-  r["outputGigawords"] = outputGigawords ?? 0
-  r["inputPackets"] = inputPackets
-  r["outputPackets"] = outputPackets
-  r["sessionTime"] = sessionTime
-  r["eventTime"] = eventTime
-  r["terminateCause"] = terminateCause
-  r["delayTime"] = delayTime ?? 0
-  r["acctUniqueSessionId"] = acctUniqueSessionId
-  return r as unknown as AccountingRecord
+  // One literal with every field, then the class prototype: the object keeps all twenty fields in
+  // itself. (Object.create then assignment grew an out-of-object property store several times over:
+  // ~0.8 KB of garbage per packet.)
+  const r = {
+    statusType,
+    acctSessionId,
+    userName,
+    nasIpAddress,
+    nasIdentifier,
+    nasPortId,
+    nasPort,
+    framedIpAddress,
+    callingStationId,
+    inputOctets: inputOctets ?? 0,
+    outputOctets: outputOctets ?? 0,
+    inputGigawords: inputGigawords ?? 0,
+    outputGigawords: outputGigawords ?? 0,
+    inputPackets,
+    outputPackets,
+    sessionTime,
+    eventTime,
+    terminateCause,
+    delayTime: delayTime ?? 0,
+    acctUniqueSessionId
+  }
+  return Object.setPrototypeOf(r, AccountingRecord.prototype) as AccountingRecord
 }
 
 /** Decodes unknown input (e.g. JSON) into an {@link AccountingRecord}, computing the unique id if absent. */

@@ -33,32 +33,43 @@ const only = (add: BucketAdd, hour: boolean): BucketRow => ({
   sessionSeconds: add.sessionSeconds
 })
 
+/** A service's additions: its first HOUR and PERIOD, and any further ones (a boundary inside the batch). */
+interface OfService {
+  hour: BucketAdd | null
+  period: BucketAdd | null
+  more: Array<BucketAdd> | null
+}
+
 /** The rows for `adds` (HOUR and PERIOD additions; others are ignored), in key order. */
 export const rowsOf = (adds: ReadonlyArray<BucketAdd>): Array<BucketRow> => {
-  const byService = new Map<string, { hours: Array<BucketAdd>; periods: Array<BucketAdd> }>()
+  // One small object per service and no arrays in the common case: this runs over every batch.
+  const byService = new Map<string, OfService>()
   for (const a of adds) {
     if (a.granularity === "DAY") continue
     let s = byService.get(a.serviceId)
     if (s === undefined) {
-      s = { hours: [], periods: [] }
+      s = { hour: null, period: null, more: null }
       byService.set(a.serviceId, s)
     }
-    ;(a.granularity === "HOUR" ? s.hours : s.periods).push(a)
+    if (a.granularity === "HOUR" && s.hour === null) s.hour = a
+    else if (a.granularity === "PERIOD" && s.period === null) s.period = a
+    else (s.more ??= []).push(a)
   }
   const rows: Array<BucketRow> = []
   for (const serviceId of [...byService.keys()].sort()) {
-    const { hours, periods } = byService.get(serviceId)!
-    const h = hours[0]
-    const p = periods[0]
+    const { hour: h, more, period: p } = byService.get(serviceId)!
     if (
-      hours.length === 1 && periods.length === 1 && h !== undefined && p !== undefined &&
+      more === null && h !== null && p !== null &&
       h.bytesIn === p.bytesIn && h.bytesOut === p.bytesOut && h.sessionSeconds === p.sessionSeconds
     ) {
       rows.push({ serviceId, hour: h, period: p, bytesIn: h.bytesIn, bytesOut: h.bytesOut, sessionSeconds: h.sessionSeconds })
       continue
     }
-    for (const x of hours.sort(byStart)) rows.push(only(x, true))
-    for (const x of periods.sort(byStart)) rows.push(only(x, false))
+    const all = more === null ? [] : [...more]
+    if (h !== null) all.push(h)
+    if (p !== null) all.push(p)
+    for (const x of all.filter((x) => x.granularity === "HOUR").sort(byStart)) rows.push(only(x, true))
+    for (const x of all.filter((x) => x.granularity === "PERIOD").sort(byStart)) rows.push(only(x, false))
   }
   return rows
 }
