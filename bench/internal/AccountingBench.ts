@@ -103,7 +103,9 @@ export const setup = (prefix: string, connections: number) =>
       Effect.provide(ServiceUsage.Default.pipe(
         Layer.provide(Layer.succeedContext(ports)),
         Layer.provide(Layer.succeed(UsageStore, store)),
-        Layer.provide(Layer.succeed(UsageConfig, { ...defaultUsageSettings, resolverCacheSeconds: 0 }))
+        // Mappings are never reused across batches (see the module doc); plans are, for a minute, as
+        // with the default settings: a live system reads its handful of plans once a minute, not per batch.
+        Layer.provide(Layer.succeed(UsageConfig, { ...defaultUsageSettings, resolverCacheSeconds: 0, templateCacheSeconds: 60 }))
       ))
     )
     const template = yield* ServiceCatalog.pipe(

@@ -51,6 +51,11 @@ export interface UsageSettings {
   readonly quotaThresholds: ReadonlyArray<number>
   /** How long a record → service mapping is cached, seconds (a rename takes at most this long). */
   readonly resolverCacheSeconds: number
+  /**
+   * How long a plan (template) read while mapping records is reused, seconds: a change to a plan's
+   * billing period reaches new records within this long. Default: `resolverCacheSeconds`.
+   */
+  readonly templateCacheSeconds?: number | undefined
 }
 
 export const defaultUsageSettings: UsageSettings = {
@@ -181,6 +186,7 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
     type Cached = { readonly value: ResolvedService | null; readonly until: number }
     const caches = { u: new Map<string, Cached>(), mac: new Map<string, Cached>(), ip: new Map<string, Cached>() }
     const ttl = settings.resolverCacheSeconds * 1000
+    const templateTtl = (settings.templateCacheSeconds ?? settings.resolverCacheSeconds) * 1000
 
     const resolvedOf = (service: CustomerService) =>
       Effect.map(templateOf(service), (template): ResolvedService | null =>
@@ -254,7 +260,7 @@ export class ServiceUsage extends Effect.Service<ServiceUsage>()("@isp-framework
           if (hit !== undefined && hit.until > now) byId.set(t.templateId, hit.value)
           else {
             const template = Option.getOrNull(yield* templates.findById(t.templateId))
-            templateCache.set(t.templateId, { value: template, until: now + ttl })
+            templateCache.set(t.templateId, { value: template, until: now + templateTtl })
             byId.set(t.templateId, template)
           }
         }
