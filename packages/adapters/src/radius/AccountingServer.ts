@@ -18,7 +18,6 @@
  */
 import { Effect, Queue, Ref } from "effect"
 import type * as Scope from "effect/Scope"
-import { createHash } from "node:crypto"
 import * as Dgram from "node:dgram"
 import { type AccountingRecord, ServiceUsage } from "@isp-framework/core"
 import type { IngestResult } from "@isp-framework/core"
@@ -80,8 +79,8 @@ export const accountingResponse = (request: Buffer, secret: string): Buffer => {
   packet[0] = ACCOUNTING_RESPONSE
   packet[1] = request[1]!
   packet.writeUInt16BE(20, 2)
-  request.copy(packet, 4, 4, 20)
-  createHash("md5").update(packet).update(secret).digest().copy(packet, 4)
+  // Response Authenticator = MD5(code, id, length, Request Authenticator, attributes, secret).
+  AccountingRequest.radiusDigest(packet, 20, secret, request.subarray(4, 20)).copy(packet, 4)
   return packet
 }
 
