@@ -46,6 +46,7 @@ export * from "./ports/Network.js"
 export * from "./ports/TokenRepository.js"
 export * from "./ports/UsageStore.js"
 export { Transactor }
+export * as Tracing from "./Tracing.js"
 
 // Use-cases
 export * from "./services/ServiceCatalog.js"

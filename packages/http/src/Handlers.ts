@@ -68,15 +68,14 @@ export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) 
           return yield* usage.usage(path.id, { from, to, granularity: urlParams.granularity })
         }))
       .handle("list", ({ urlParams }) =>
-        Effect.gen(function*() {
-          const principal = yield* CurrentPrincipal
-          // Already the JSON of `ServicePage`'s items (the use-case's read model): sent as is, and as
-          // a string (`unsafeJson` would encode it into bytes first; Node writes the string itself).
-          const page = yield* query.searchJson(urlParams, scopeOf(principal))
-          return HttpServerResponse.raw(JSON.stringify({ items: page.items, next_cursor: page.nextCursor }), {
-            contentType: "application/json"
-          })
-        }))
+        // Already the JSON of `ServicePage`'s items (the use-case's read model): sent as is, and as
+        // a string (`unsafeJson` would encode it into bytes first; Node writes the string itself).
+        // Combinators rather than a generator: every list request runs this.
+        Effect.flatMap(CurrentPrincipal, (principal) =>
+          Effect.map(query.searchJson(urlParams, scopeOf(principal)), (page) =>
+            HttpServerResponse.raw(JSON.stringify({ items: page.items, next_cursor: page.nextCursor }), {
+              contentType: "application/json"
+            }))))
       .handle("get", ({ path, urlParams }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal

@@ -14,8 +14,8 @@
  * @since 0.1.0
  */
 import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity } from "@effect/platform"
-import { CustomerId, Conflict } from "@isp-framework/core"
-import { Context, DateTime, Effect, FiberRef, Layer, Option, Redacted, Schema } from "effect"
+import { Conflict, CustomerId, Tracing } from "@isp-framework/core"
+import { Context, DateTime, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto"
 import { withMessage } from "./Errors.js"
 import { ApiToken, type Principal, type TokenId, TokenRepository, type TokenScope } from "./internal/core.js"
@@ -67,15 +67,8 @@ export const layerAuthentication: Layer.Layer<Authentication, never, Authenticat
   Authentication,
   Effect.map(Authenticator, (authenticator) =>
     Authentication.of({
-      bearer: (token) =>
-        Effect.withFiberRuntime((fiber) => {
-          const authenticate = authenticator.authenticate(token)
-          // A span only while tracing is on: with it off (HttpLayer without an exporter) even a
-          // no-op span costs a copy of the request's context. No stack capture: it wraps every request.
-          return fiber.getFiberRef(FiberRef.currentTracerEnabled)
-            ? Effect.withSpan(authenticate, "Authentication.bearer", { captureStackTrace: false })
-            : authenticate
-        })
+      // A span only while tracing is on (HttpLayer without an exporter turns it off).
+      bearer: (token) => Tracing.spanWhenTraced("Authentication.bearer")(authenticator.authenticate(token))
     }))
 )
 

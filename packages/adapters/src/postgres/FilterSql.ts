@@ -19,7 +19,7 @@
  */
 import type { SqlClient, SqlError, Statement } from "@effect/sql"
 
-import { FilterDict } from "@isp-framework/core"
+import { FilterDict, Tracing } from "@isp-framework/core"
 import { Effect } from "effect"
 
 type Sql = Statement.Constructor
@@ -138,16 +138,14 @@ export const searchPage = <A>(
     readonly decode: (row: Record<string, unknown>) => A
   }
 ): Effect.Effect<FilterDict.Page<A>, SqlError.SqlError> =>
-  Effect.gen(function*() {
-    const rows = yield* sql<Record<string, unknown>>`SELECT ${options.select ?? sql.literal("*")} FROM ${sql(spec.table)}
+  Effect.map(
+    sql<Record<string, unknown>>`SELECT ${options.select ?? sql.literal("*")} FROM ${sql(spec.table)}
       WHERE ${compileWhere(sql, spec, query)}
       ORDER BY ${compileOrderBy(sql, spec, query)}
-      LIMIT ${sql.literal(String(query.limit + 1))}`
-    const items = rows.slice(0, query.limit).map(options.decode)
-    const nextCursor = rows.length > query.limit ? FilterDict.encodeCursor(spec, query, items[items.length - 1]) : null
-    return { items, nextCursor }
-  }).pipe(Effect.withSpan("FilterSql.searchPage", {
-    attributes: { entity: spec.entity, limit: query.limit },
-    // Every list request runs this: no stack trace per call.
-    captureStackTrace: false
-  }))
+      LIMIT ${sql.literal(String(query.limit + 1))}`,
+    (rows) => {
+      const items = rows.slice(0, query.limit).map(options.decode)
+      const nextCursor = rows.length > query.limit ? FilterDict.encodeCursor(spec, query, items[items.length - 1]) : null
+      return { items, nextCursor }
+    }
+  ).pipe(Tracing.spanWhenTraced("FilterSql.searchPage", { attributes: { entity: spec.entity, limit: query.limit } }))
