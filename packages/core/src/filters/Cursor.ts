@@ -37,11 +37,13 @@ export const positionOf = <A>(spec: EntitySpec<A>, query: Pick<FilterQuery, "ord
 
 /** Encodes a position for a query's entity and ordering. */
 export const encodePosition = (query: Pick<FilterQuery, "entity" | "orderBy">, position: CursorPosition): string =>
-  Encoding.encodeBase64Url(JSON.stringify({
+  // Node's base64url (unpadded, as `Encoding.encodeBase64Url` writes it) in native code: every page
+  // of every list request encodes one. Decoding stays with `Encoding`, which rejects malformed input.
+  Buffer.from(JSON.stringify({
     f: fingerprint(query.entity, query.orderBy),
     v: position.values.map(toJson),
     i: position.id
-  }))
+  }), "utf8").toString("base64url")
 
 /** The cursor that continues after `lastRecord` (the last item of a page). */
 export const encodeCursor = <A>(spec: EntitySpec<A>, query: Pick<FilterQuery, "entity" | "orderBy">, lastRecord: A): string =>
