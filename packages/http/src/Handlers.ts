@@ -72,10 +72,11 @@ export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) 
         // a string (`unsafeJson` would encode it into bytes first; Node writes the string itself).
         // Combinators rather than a generator: every list request runs this.
         Effect.flatMap(CurrentPrincipal, (principal) =>
-          Effect.map(query.searchJson(urlParams, scopeOf(principal)), (page) =>
-            HttpServerResponse.raw(JSON.stringify({ items: page.items, next_cursor: page.nextCursor }), {
-              contentType: "application/json"
-            }))))
+          Effect.map(query.searchJson(urlParams, scopeOf(principal)), (page) => {
+            const body = JSON.stringify({ items: page.items, next_cursor: page.nextCursor })
+            // With its length the body goes out as one plain message, not chunked.
+            return HttpServerResponse.raw(body, { contentType: "application/json", contentLength: Buffer.byteLength(body) })
+          })))
       .handle("get", ({ path, urlParams }) =>
         Effect.gen(function*() {
           const principal = yield* CurrentPrincipal
