@@ -15,7 +15,6 @@
 import { type AccountingRecord, makeAccountingRecord } from "@isp-framework/core"
 import { DateTime } from "effect"
 import * as Crypto from "node:crypto"
-import { createHash, timingSafeEqual } from "node:crypto"
 import * as RadiusCodec from "./RadiusCodec.js"
 
 export const ACCOUNTING_REQUEST = 4
@@ -97,7 +96,7 @@ const bytesOf = (secret: string): Buffer => {
 // buffer costs about half of a Hash object fed piece by piece.
 const md5: (data: Buffer) => Buffer = typeof Crypto.hash === "function"
   ? (data) => Crypto.hash("md5", data, "buffer") as unknown as Buffer
-  : (data) => createHash("md5").update(data).digest()
+  : (data) => Crypto.createHash("md5").update(data).digest()
 
 /**
  * MD5 over `packet[0, length)` with the authenticator octets (4–19) replaced by `authenticator`
@@ -116,7 +115,7 @@ export const radiusDigest = (packet: Buffer, length: number, secret: string, aut
 
 /** True when the Request Authenticator is MD5(code, id, length, 16 zero octets, attributes, secret). */
 const authentic = (packet: Buffer, length: number, secret: string): boolean =>
-  timingSafeEqual(radiusDigest(packet, length, secret), packet.subarray(4, 20))
+  Crypto.timingSafeEqual(radiusDigest(packet, length, secret), packet.subarray(4, 20))
 
 /**
  * The record of an Accounting-Request signed with `secret`, received at `receivedAt` (epoch ms).
