@@ -69,8 +69,8 @@ export interface Options {
   /**
    * How many sessions this instance remembers as it last wrote them, so that their next interim
    * skips the locking read (see {@link SessionCache}): the last `sessionCacheSize` sessions written
-   * are always held, up to twice as many at times. Size it to the open sessions this instance
-   * ingests (~1 KB each); 0 turns it off. Default 200,000.
+   * are always held, up to twice as many at times (~1 KB each). Size it to the open sessions this
+   * instance ingests; 0 turns it off. Default 100,000 (at most ~200 MB).
    */
   readonly sessionCacheSize?: number | undefined
 }
@@ -98,7 +98,7 @@ export const make = (options: Options = {}): Effect.Effect<UsageStore, never, Sq
     // Ingest statements run without the camelCase row transform and select only what the fold needs:
     // per batch this is thousands of rows, and decoding them was the largest JS cost.
     const raw = sql.withoutTransforms()
-    const cache = SessionCache.make(options.sessionCacheSize ?? 200_000)
+    const cache = SessionCache.make(options.sessionCacheSize ?? 100_000)
 
     /**
      * Locks (and reads) the stored sessions among `ids`, in id order. Rows without segments are
