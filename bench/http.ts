@@ -29,6 +29,7 @@ import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
 import { ServiceAlerts, ServiceUsage } from "@isp-framework/core"
 import { RecordingTracer } from "@isp-framework/core/fixtures"
+import { countSteps } from "./internal/EffectSteps.js"
 
 const SERVICES = 10_000
 const DURATION = Number(process.env["BENCH_HTTP_SECONDS"] ?? 8)
@@ -257,6 +258,25 @@ const main = Effect.gen(function*() {
   console.log(`ratio http-cpu-bare-vs-ours: ${median(cpuPerReq.traced.map((v, i) => cpuPerReq.bare[i]! / v)).toFixed(2)}`)
   console.log(`bench http-pg-cpu: ours ${us(pgPerReq.traced)}, bare ${us(pgPerReq.bare)} (PostgreSQL backends; untraced ${
     us(pgPerReq.untraced)}, exporter ${us(pgPerReq.exporter)})`)
+
+  // Effect run-loop steps per request: unlike time, the same from run to run on a noisy machine.
+  // The use-case's share is counted by running it in-process with tracing off, as the server does.
+  const served = yield* Effect.promise(() => countSteps(() => cannon(urls.untraced, 1)))
+  const query = Context.get(coreContext, ServiceQuery)
+  const calls = 200
+  const stepsOf = (call: Effect.Effect<unknown>) =>
+    Effect.promise(() =>
+      countSteps(() =>
+        Effect.runPromise(Effect.withTracerEnabled(Effect.forEach(Array.from({ length: calls }), () => call, { discard: true }), false))
+      )
+    )
+  const direct = yield* stepsOf(Effect.orDie(query.searchJson({ status: "ACTIVE", limit: "50" })))
+  const loop = yield* stepsOf(Effect.orDie(Effect.void)) // the loop's own steps, taken off
+  if (served.steps === 0 || direct.steps === 0) throw new Error("the step counter saw no steps (Effect's scheduler changed?)")
+  const perRequest = served.steps / served.result.requests
+  const useCase = (direct.steps - loop.steps) / calls
+  console.log(`bench http-effect-steps: ${perRequest.toFixed(0)} steps/req (use-case + SQL ${useCase.toFixed(0)}, HTTP stack ${
+    (perRequest - useCase).toFixed(0)}; untraced)`)
 })
 
 Effect.runPromise(Effect.scoped(main)).then(
