@@ -24,7 +24,7 @@ import { createServer } from "node:http"
 import pg from "pg"
 
 type PgPool = pg.Pool
-import { Migrations, PgServiceRepository } from "@isp-framework/adapters"
+import { Migrations, PgReadPool, PgServiceRepository } from "@isp-framework/adapters"
 import { HttpLayer, Security } from "@isp-framework/http"
 import { NetworkLive, PgPorts } from "../examples/server/Stack.js"
 import { ServiceAlerts, ServiceUsage } from "@isp-framework/core"
@@ -173,7 +173,10 @@ const main = Effect.gen(function*() {
     transformQueryNames: Str.camelToSnake,
     transformResultNames: Str.snakeToCamel
   }).pipe(Effect.provide(Reactivity.layer))
-  const sqlLayer = Layer.succeed(SqlClient.SqlClient, client)
+  // The client and its read pool on the one pool, as Database.layerPg builds them.
+  const sqlLayer = Layer.succeedContext(
+    Context.make(SqlClient.SqlClient, client).pipe(Context.add(PgReadPool.PgReadPool, PgReadPool.PgReadPool.of({ pool })))
+  )
   yield* Effect.provide(Migrations.migrate(), sqlLayer)
 
   const core = Layer.mergeAll(

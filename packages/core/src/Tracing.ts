@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, FiberRef } from "effect"
+import { Effect, FiberRef, type Tracer } from "effect"
 
 /**
  * `Effect.withSpan(name, options)` while tracing is on; the effect itself, untouched, while it is off.
@@ -14,7 +14,7 @@ import { Effect, FiberRef } from "effect"
  */
 export const spanWhenTraced = (
   name: string,
-  options: { readonly attributes?: Record<string, unknown> } = {}
+  options: { readonly attributes?: Record<string, unknown>; readonly kind?: Tracer.SpanKind } = {}
 ) =>
 <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) =>

@@ -5,10 +5,12 @@
  *
  * @since 0.1.0
  */
-import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Config from "effect/Config"
+import * as Context from "effect/Context"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -16,30 +18,41 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as String from "effect/String"
 import * as PgliteClient from "../embedded/PgliteClient.js"
+import * as PgReadPool from "./PgReadPool.js"
 
 /**
- * Options for the PostgreSQL side; everything but the URL is passed on to `PgClient.layer`.
+ * Options for the PostgreSQL side; everything but the URL configures the pool as `PgClient` would.
  *
  * @since 0.1.0
  */
 export type PgOptions = Omit<PgClient.PgClientConfig, "url" | "transformQueryNames" | "transformResultNames">
 
 /**
- * A real PostgreSQL server (node-postgres pool) at `url`.
+ * A real PostgreSQL server (node-postgres pool) at `url`: `PgClient` plus a {@link PgReadPool} on
+ * the same pool, which the service searches use.
  *
  * @since 0.1.0
  */
 export const layerPg = (
   url: string | Redacted.Redacted,
   options: PgOptions = {}
-): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, SqlError> =>
-  PgClient.layer({
-    applicationName: "isp-framework",
-    ...options,
-    url: Redacted.isRedacted(url) ? url : Redacted.make(url),
-    transformQueryNames: String.camelToSnake,
-    transformResultNames: String.snakeToCamel
-  })
+): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient | PgReadPool.PgReadPool, SqlError> =>
+  Layer.scopedContext(
+    Effect.map(
+      PgReadPool.make({
+        applicationName: "isp-framework",
+        ...options,
+        url: Redacted.isRedacted(url) ? url : Redacted.make(url),
+        transformQueryNames: String.camelToSnake,
+        transformResultNames: String.snakeToCamel
+      }),
+      ({ client, readPool }) =>
+        Context.make(PgClient.PgClient, client).pipe(
+          Context.add(SqlClient.SqlClient, client),
+          Context.add(PgReadPool.PgReadPool, readPool)
+        )
+    )
+  ).pipe(Layer.provide(Reactivity.layer))
 
 /**
  * An embedded PGlite: in memory, or persisted in `dataDir`.

@@ -136,16 +136,22 @@ export const searchPage = <A>(
     /** The select list; `*` by default. */
     readonly select?: Fragment
     readonly decode: (row: Record<string, unknown>) => A
+    /** How the statement runs; as itself by default (`PgReadPool.execute` on PostgreSQL). */
+    readonly execute?: ((
+      statement: Statement.Statement<Record<string, unknown>>
+    ) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError.SqlError>) | undefined
   }
-): Effect.Effect<FilterDict.Page<A>, SqlError.SqlError> =>
-  Effect.map(
-    sql<Record<string, unknown>>`SELECT ${options.select ?? sql.literal("*")} FROM ${sql(spec.table)}
+): Effect.Effect<FilterDict.Page<A>, SqlError.SqlError> => {
+  const statement = sql<Record<string, unknown>>`SELECT ${options.select ?? sql.literal("*")} FROM ${sql(spec.table)}
       WHERE ${compileWhere(sql, spec, query)}
       ORDER BY ${compileOrderBy(sql, spec, query)}
-      LIMIT ${sql.literal(String(query.limit + 1))}`,
+      LIMIT ${sql.literal(String(query.limit + 1))}`
+  return Effect.map(
+    options.execute ? options.execute(statement) : statement,
     (rows) => {
       const items = rows.slice(0, query.limit).map(options.decode)
       const nextCursor = rows.length > query.limit ? FilterDict.encodeCursor(spec, query, items[items.length - 1]) : null
       return { items, nextCursor }
     }
   ).pipe(Tracing.spanWhenTraced("FilterSql.searchPage", { attributes: { entity: spec.entity, limit: query.limit } }))
+}

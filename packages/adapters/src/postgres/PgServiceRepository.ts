@@ -3,7 +3,7 @@
  * transaction; updates are compare-and-set on `version`, so two app instances racing on one
  * service cannot both win.
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
 import {
   type AccountingTarget,
   ConcurrentModification,
@@ -19,6 +19,7 @@ import {
 } from "@isp-framework/core"
 import { DateTime, Effect, Layer, Option, String as Str } from "effect"
 import { searchPage } from "./FilterSql.js"
+import * as PgReadPool from "./PgReadPool.js"
 import { textArray } from "./internal/arrays.js"
 import { decodeRow, encodeRow, fastRow, isUniqueViolation, orDieSql } from "./internal/rows.js"
 
@@ -83,6 +84,12 @@ const asServiceJson = (row: Record<string, unknown>) => row as ServiceJson
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const raw = sql.withoutTransforms()
+  // Searches run on the pool directly where there is one (PostgreSQL): see PgReadPool.
+  const readPool = yield* Effect.serviceOption(PgReadPool.PgReadPool)
+  const execute = Option.match(readPool, {
+    onNone: () => undefined,
+    onSome: (pool) => (statement: Statement.Statement<Record<string, unknown>>) => PgReadPool.execute(pool, statement)
+  })
   const decode = decodeRow(CustomerService)
   const encode = encodeRow(CustomerService)
   const decodeChange = decodeRow(StatusChange)
@@ -156,9 +163,9 @@ export const make = Effect.gen(function*() {
         ? Effect.succeed([])
         : orDieSql(sql`SELECT * FROM customer_services WHERE ${sql.in("id", ids)}`).pipe(Effect.map((r) => r.map(decode))),
     // Columns in the spec are snake_case already, so the SQL is the same without transforms.
-    search: (query) => orDieSql(searchPage(raw, FilterDict.ServiceFilterSpec, query, { decode: decodeServiceRowFast })),
+    search: (query) => orDieSql(searchPage(raw, FilterDict.ServiceFilterSpec, query, { decode: decodeServiceRowFast, execute })),
     searchJson: (query) =>
-      orDieSql(searchPage(raw, jsonSpec, query, { select: raw.literal(serviceJsonColumns), decode: asServiceJson })),
+      orDieSql(searchPage(raw, jsonSpec, query, { select: raw.literal(serviceJsonColumns), decode: asServiceJson, execute })),
     nextServiceNumber: orDieSql(sql<{ n: unknown }>`SELECT nextval('service_number_seq') AS n`).pipe(
       Effect.map((rows) => `SVC-${String(rows[0]!.n).padStart(6, "0")}`)
     ),

@@ -32,6 +32,7 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import * as PgliteClient from "../../src/embedded/PgliteClient.js"
 import * as Migrations from "../../src/postgres/Migrations.js"
+import * as PgReadPool from "../../src/postgres/PgReadPool.js"
 
 /** Where the test database lives; `url` and the connection fields are set for real PostgreSQL only. */
 export interface Info {
@@ -99,7 +100,8 @@ const freshDatabase = (adminUrl: string, options: Options) =>
     const url = new URL(adminUrl)
     url.pathname = `/${databaseName}`
     // Closed before the DROP above runs (finalizers run in reverse order).
-    const client = yield* PgClient.make({
+    // With the read pool, as Database.layerPg builds it: the service searches run on it.
+    const { client, readPool } = yield* PgReadPool.make({
       url: Redacted.make(url.toString()),
       applicationName: "isp-framework-test",
       connectTimeout,
@@ -115,7 +117,7 @@ const freshDatabase = (adminUrl: string, options: Options) =>
       username: decodeURIComponent(url.username === "" ? "postgres" : url.username),
       ...(url.password === "" ? {} : { password: decodeURIComponent(url.password) })
     }
-    return contextOf(client, info)
+    return contextOf(client, info).pipe(Context.add(PgReadPool.PgReadPool, readPool))
   })
 
 const container: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
