@@ -36,6 +36,8 @@ import pg from "pg"
  */
 export interface PgReadPool {
   readonly pool: pg.Pool
+  /** Attributes of the `sql.execute` spans, as `PgClient` sets them (system, database, server). */
+  readonly spanAttributes?: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
@@ -78,10 +80,24 @@ export const execute = <A extends object>(
     return onPool(readPool.pool, text, params).pipe(
       Tracing.spanWhenTraced("sql.execute", {
         kind: "client",
-        attributes: { "db.system.name": "postgresql", "db.operation.name": "execute", "db.query.text": text }
+        attributes: {
+          "db.system.name": "postgresql",
+          ...readPool.spanAttributes,
+          "db.operation.name": "execute",
+          "db.query.text": text
+        }
       })
     ) as Effect.Effect<ReadonlyArray<A>, SqlError>
   })
+
+/** A connection string as a URL, or undefined for the forms `URL` does not parse (`host=… dbname=…`). */
+const urlOf = (s: string): URL | undefined => {
+  try {
+    return new URL(s)
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * A `PgClient` and its {@link PgReadPool} on one node-postgres pool, configured as
@@ -135,5 +151,13 @@ export const make = (
       ...(config.transformJson !== undefined ? { transformJson: config.transformJson } : {}),
       ...(config.spanAttributes ? { spanAttributes: config.spanAttributes } : {})
     })
-    return { client, readPool: PgReadPool.of({ pool }) }
+    const url = config.url ? urlOf(Redacted.value(config.url)) : undefined
+    const spanAttributes = {
+      ...config.spanAttributes,
+      "db.system.name": "postgresql",
+      "db.namespace": config.database ?? (url?.pathname.slice(1) || undefined) ?? config.username ?? "postgres",
+      "server.address": config.host ?? (url?.hostname || undefined) ?? "localhost",
+      "server.port": config.port ?? (url?.port ? Number(url.port) : 5432)
+    }
+    return { client, readPool: PgReadPool.of({ pool, spanAttributes }) }
   })

@@ -2,6 +2,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Statement from "@effect/sql/Statement"
 import { Effect, Exit, Fiber, Option } from "effect"
+import { RecordingTracer } from "@isp-framework/core/fixtures"
 import type pg from "pg"
 import * as PgReadPool from "../../src/postgres/PgReadPool.js"
 import * as TestDatabase from "../support/TestDatabase.js"
@@ -68,6 +69,29 @@ describe.skipIf(!TestDatabase.realPostgresAvailable())("real PostgreSQL", () => 
 
         expect(yield* read).toEqual([{ n: 1 }])
         expect(sent()).toBe(2)
+      }))
+
+    it.effect("while tracing, opens the sql.execute span the statement would, with the same attributes", () =>
+      Effect.gen(function*() {
+        const { readPool, sql } = yield* context
+        const info = yield* TestDatabase.TestDatabaseInfo
+        const statement = sql`SELECT ${1}::int4 AS one`
+        const attributesOf = (run: Effect.Effect<unknown, unknown>) =>
+          Effect.gen(function*() {
+            const recorder = RecordingTracer.make({ keepSpans: true })
+            yield* Effect.orDie(Effect.withTracer(run, recorder.tracer))
+            const spans = recorder.spans.filter((s) => s.name === "sql.execute")
+            expect(spans.map((s) => [s.kind, s.status._tag])).toEqual([["client", "Ended"]])
+            return Object.fromEntries(spans[0]!.attributes)
+          })
+        const viaPool = yield* attributesOf(PgReadPool.execute(readPool, statement))
+        expect(viaPool).toEqual(yield* attributesOf(statement))
+        expect(viaPool).toMatchObject({
+          "db.system.name": "postgresql",
+          "db.namespace": info.databaseName,
+          "db.query.text": "SELECT $1::int4 AS one",
+          "server.port": info.port
+        })
       }))
 
     it.effect("fails with a SqlError, not a defect, on a bad statement", () =>

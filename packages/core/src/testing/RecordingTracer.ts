@@ -39,16 +39,22 @@ class RecordedSpan implements Tracer.Span {
   }
 }
 
-/** A fresh recording tracer: `names` lists the spans started, in order; `ended()` counts those ended. */
-export const make = (options: { readonly keepNames?: boolean } = {}) => {
+/**
+ * A fresh recording tracer: `names` lists the spans started, in order; `ended()` counts those ended;
+ * with `keepSpans`, `spans` holds the spans themselves (name, kind, attributes, status).
+ */
+export const make = (options: { readonly keepNames?: boolean; readonly keepSpans?: boolean } = {}) => {
   const names: Array<string> = []
+  const spans: Array<Tracer.Span & { readonly attributes: ReadonlyMap<string, unknown> }> = []
   let ended = 0
   const tracer = Tracer.make({
     span: (name, parent, context, links, startTime, kind) => {
       if (options.keepNames !== false) names.push(name)
-      return new RecordedSpan(name, parent, context, links, startTime, kind, () => void ended++)
+      const span = new RecordedSpan(name, parent, context, links, startTime, kind, () => void ended++)
+      if (options.keepSpans === true) spans.push(span)
+      return span
     },
     context: (f) => f()
   })
-  return { tracer, names, ended: () => ended }
+  return { tracer, names, spans, ended: () => ended }
 }
