@@ -73,9 +73,11 @@ export const ServicesLive = HttpApiBuilder.group(IspApi, "services", (handlers) 
         // Combinators rather than a generator: every list request runs this.
         Effect.flatMap(CurrentPrincipal, (principal) =>
           Effect.map(query.searchJson(urlParams, scopeOf(principal)), (page) => {
+            // No Content-Length: measuring the UTF-8 length flattens the ~35 KB string JSON.stringify
+            // builds in parts, and Node flattens it again to write it after the headers; chunked,
+            // it is flattened once (about a tenth of the request's allocation, ~2–3 % of its CPU).
             const body = JSON.stringify({ items: page.items, next_cursor: page.nextCursor })
-            // With its length the body goes out as one plain message, not chunked.
-            return HttpServerResponse.raw(body, { contentType: "application/json", contentLength: Buffer.byteLength(body) })
+            return HttpServerResponse.raw(body, { contentType: "application/json" })
           })))
       .handle("get", ({ path, urlParams }) =>
         Effect.gen(function*() {
