@@ -14,7 +14,6 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import { CreateTemplate, InternetSpec, ServiceCatalog, ServiceProvisioning, ServiceQuery, TariffId } from "@isp-framework/core"
 import autocannon from "autocannon"
 import { Context, Effect, Layer, Redacted, String as Str } from "effect"
@@ -165,18 +164,16 @@ const main = Effect.gen(function*() {
     Effect.promise(() => admin.query(`CREATE DATABASE ${dbName}`)),
     () => Effect.promise(() => admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).then(() => admin.end()))
   )
-  const pool = new pg.Pool({ connectionString: dbUrl, max: 10 })
-  // Dropping the database at the end ends idle pool connections: not an error worth crashing on.
-  pool.on("error", () => {})
-  const client = yield* PgClient.fromPool({
-    acquire: Effect.acquireRelease(Effect.succeed(pool), (p: PgPool) => Effect.promise(() => p.end())),
+  // The client and its read pool on one pool, as Database.layerPg builds them; the bare handler uses
+  // the same pool. (Dropping the database at the end ends its idle connections: the pool ignores that.)
+  const { client, readPool } = yield* PgReadPool.make({
+    url: Redacted.make(dbUrl),
+    maxConnections: 10,
     transformQueryNames: Str.camelToSnake,
     transformResultNames: Str.snakeToCamel
   }).pipe(Effect.provide(Reactivity.layer))
-  // The client and its read pool on the one pool, as Database.layerPg builds them.
-  const sqlLayer = Layer.succeedContext(
-    Context.make(SqlClient.SqlClient, client).pipe(Context.add(PgReadPool.PgReadPool, PgReadPool.PgReadPool.of({ pool })))
-  )
+  const pool = readPool.pool
+  const sqlLayer = Layer.succeedContext(Context.make(SqlClient.SqlClient, client).pipe(Context.add(PgReadPool.PgReadPool, readPool)))
   yield* Effect.provide(Migrations.migrate(), sqlLayer)
 
   const core = Layer.mergeAll(

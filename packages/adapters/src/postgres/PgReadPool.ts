@@ -90,15 +90,6 @@ export const execute = <A extends object>(
     ) as Effect.Effect<ReadonlyArray<A>, SqlError>
   })
 
-/** A connection string as a URL, or undefined for the forms `URL` does not parse (`host=… dbname=…`). */
-const urlOf = (s: string): URL | undefined => {
-  try {
-    return new URL(s)
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * A `PgClient` and its {@link PgReadPool} on one node-postgres pool, configured as
  * `PgClient.make` configures its own (and checked with `SELECT 1` within `connectTimeout`, 5 s by
@@ -151,13 +142,14 @@ export const make = (
       ...(config.transformJson !== undefined ? { transformJson: config.transformJson } : {}),
       ...(config.spanAttributes ? { spanAttributes: config.spanAttributes } : {})
     })
-    const url = config.url ? urlOf(Redacted.value(config.url)) : undefined
+    // As PgClient derives its own span attributes, from the config it parsed out of the pool.
+    const parsed = client.config
     const spanAttributes = {
       ...config.spanAttributes,
       "db.system.name": "postgresql",
-      "db.namespace": config.database ?? (url?.pathname.slice(1) || undefined) ?? config.username ?? "postgres",
-      "server.address": config.host ?? (url?.hostname || undefined) ?? "localhost",
-      "server.port": config.port ?? (url?.port ? Number(url.port) : 5432)
+      "db.namespace": parsed.database ?? parsed.username ?? "postgres",
+      "server.address": parsed.host ?? "localhost",
+      "server.port": parsed.port ?? 5432
     }
     return { client, readPool: PgReadPool.of({ pool, spanAttributes }) }
   })
