@@ -16,6 +16,7 @@
 import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity } from "@effect/platform"
 import { Conflict, CustomerId, Tracing } from "@isp-framework/core"
 import { Context, DateTime, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Crypto from "node:crypto"
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto"
 import { withMessage } from "./Errors.js"
 import { ApiToken, type Principal, type TokenId, TokenRepository, type TokenScope } from "./internal/core.js"
@@ -85,7 +86,11 @@ export const scopeOf = (p: Principal): { readonly customerId: CustomerId } | und
 
 // --- opaque tokens --------------------------------------------------------------------------------
 
-const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest()
+// Node's one-shot `crypto.hash` (20.12+) where it exists: a quarter cheaper than a Hash object, and
+// every authenticated request hashes its token once.
+const sha256: (s: string) => Buffer = typeof Crypto.hash === "function"
+  ? (s) => Crypto.hash("sha256", s, "buffer")
+  : (s) => createHash("sha256").update(s, "utf8").digest()
 
 /** Constant-time equality of two strings (compares their SHA-256 digests, so lengths may differ). */
 export const constantTimeEquals = (a: string, b: string): boolean => timingSafeEqual(sha256(a), sha256(b))
