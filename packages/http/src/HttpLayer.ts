@@ -139,6 +139,16 @@ export const layer = (options: LayerOptions = {}) =>
   Layer.unwrapEffect(Effect.map(Effect.tracer, (tracer) => make(options, options.tracing !== false && !isBuiltInTracer(tracer))))
 
 /**
+ * The app unchanged. Served without a middleware, `HttpApp.toHandled` ends each request's fiber
+ * with the response as its value; with one, with void. Finished fibers stay reachable through young
+ * collections for a while (not in a heap snapshot, so most likely from dead old-generation objects
+ * that only a full GC reclaims), and the response rides along: under load with `logger: false`
+ * every ~35 KB list body survived and was promoted (~1 MB per scavenge, against ~90 KB with this;
+ * GC time per request halved). Passing this identity middleware takes the void path.
+ */
+const endsWithVoid: HttpMiddleware.HttpMiddleware = (app) => app
+
+/**
  * `HttpApiBuilder.serve`, except that the server is handed the app in a context of the platform's
  * default services only. The node server captures that context as the runtime of every request
  * fiber; the request's own services (the request, its scope, route, principal) are added per request,
@@ -152,7 +162,7 @@ const serve = (middleware: HttpMiddleware.HttpMiddleware | undefined) =>
       HttpPlatform.HttpPlatform | Etag.Generator | FileSystem.FileSystem | Path.Path | Scope.Scope
     >()
     const runtime = Context.pick(HttpPlatform.HttpPlatform, Etag.Generator, FileSystem.FileSystem, Path.Path, Scope.Scope)(context)
-    const serving = middleware === undefined ? server.serve(app) : server.serve(app, middleware)
+    const serving = server.serve(app, middleware ?? endsWithVoid)
     yield* Effect.mapInputContext(serving, (_: Context.Context<never>) => runtime)
   })).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
 
