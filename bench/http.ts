@@ -7,7 +7,8 @@
  *
  * Prints `bench http-services: N req/s`, `ratio http-vs-bare: X`, `ratio http-vs-bare-untraced: X`, and
  * `bench http-cpu: ours N us/req, bare M us/req` (CPU time of this process per request, medians
- * over rounds; steadier than req/s on a shared machine) with the PostgreSQL backends' CPU beside it.
+ * over rounds; steadier than req/s on a shared machine) with the PostgreSQL backends' CPU beside it,
+ * and `bench http-gc: ...` (garbage-collection pauses per request).
  * Run: `npx tsx bench/http.ts` (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
@@ -20,6 +21,7 @@ import { Context, Effect, Layer, Redacted, String as Str } from "effect"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { createServer } from "node:http"
+import { PerformanceObserver } from "node:perf_hooks"
 import pg from "pg"
 
 type PgPool = pg.Pool
@@ -219,13 +221,23 @@ const main = Effect.gen(function*() {
   // Time on other processes of the shared machine is not in these, which makes them steadier than req/s.
   const cpuPerReq: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
   const pgPerReq: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
+  // Garbage collection pauses of this process per request (the share of its CPU that allocation
+  // and object lifetimes cost; a body kept alive past its request shows here first).
+  const gcPerReq: Record<(typeof names)[number], Array<number>> = { bare: [], traced: [], untraced: [], exporter: [] }
+  let gcMillis = 0
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMillis += entry.duration
+  })
+  gcObserver.observe({ entryTypes: ["gc"] })
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length]!
       const pg0 = yield* backendTicks(pool)
       const cpu0 = process.cpuUsage()
+      const gc0 = gcMillis
       const run = yield* Effect.promise(() => cannon(urls[name], per))
       const cpu = process.cpuUsage(cpu0)
+      gcPerReq[name].push((gcMillis - gc0) * 1000 / run.requests)
       const pgMicros = backendMicros(pg0, yield* backendTicks(pool))
       results[name].push(run.rps)
       cpuPerReq[name].push((cpu.user + cpu.system) / run.requests)
@@ -258,6 +270,9 @@ const main = Effect.gen(function*() {
   console.log(`ratio http-cpu-bare-vs-ours: ${median(cpuPerReq.traced.map((v, i) => cpuPerReq.bare[i]! / v)).toFixed(2)}`)
   console.log(`bench http-pg-cpu: ours ${us(pgPerReq.traced)}, bare ${us(pgPerReq.bare)} (PostgreSQL backends; untraced ${
     us(pgPerReq.untraced)}, exporter ${us(pgPerReq.exporter)})`)
+  gcObserver.disconnect()
+  console.log(`bench http-gc: ours ${us(gcPerReq.traced)}, bare ${us(gcPerReq.bare)} (GC pauses of the node process; untraced ${
+    us(gcPerReq.untraced)}, exporter ${us(gcPerReq.exporter)})`)
 
   // Effect run-loop steps per request: unlike time, the same from run to run on a noisy machine.
   // The use-case's share is counted by running it in-process with tracing off, as the server does.
