@@ -1,7 +1,8 @@
 /**
  * What the request path's shortcuts (issue #7) must keep: the filter-dict query schema decodes as
  * the `Schema.Record` it replaced did, tokens are still checked for expiry, and with a real tracer
- * installed every request still records its spans (none with `tracing: false`).
+ * installed every request still records its spans (none with `tracing: false`), none of which
+ * carries the bearer token.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
@@ -67,6 +68,30 @@ describe("spans", () => {
         const r = yield* request("GET", "/v1/services?status=ACTIVE&limit=5", { token: BOOTSTRAP })
         expect(r.status).toBe(200)
         expect(on.names).toEqual(expect.arrayContaining(["http.server GET", "Authentication.bearer", "ServiceQuery.searchJson"]))
+      }))
+  })
+
+  const kept = RecordingTracer.make({ keepSpans: true })
+  it.layer(tracedServer(kept.tracer, true), { timeout: 30_000 })("what spans carry", (it) => {
+    it.effect("no span attribute holds the bearer token, whether it is accepted or not", () =>
+      Effect.gen(function*() {
+        kept.spans.length = 0
+        const issued = Redacted.value((yield* Security.issueToken({ scope: "api" })).token)
+        const unknown = `isp_${"0".repeat(32)}_${"x".repeat(43)}`
+        for (const token of [BOOTSTRAP, issued, unknown]) {
+          const r = yield* request("GET", "/v1/services?status=ACTIVE&limit=5", { token })
+          expect(r.status).toBe(token === unknown ? 401 : 200)
+        }
+        const request_ = kept.spans.filter((s) => s.name === "http.server GET")
+        expect(request_).toHaveLength(3)
+        // The request span lists the request headers: the authorization one is there, redacted.
+        expect(request_.map((s) => String(s.attributes.get("http.request.header.authorization")))).toEqual(
+          Array(3).fill("<redacted>")
+        )
+        const values = kept.spans.flatMap((s) => [...s.attributes.values()].map((v) => String(v)))
+        for (const token of [BOOTSTRAP, issued, unknown]) {
+          expect(values.filter((v) => v.includes(token))).toEqual([])
+        }
       }))
   })
 
