@@ -154,7 +154,7 @@ const endsWithVoid: HttpMiddleware.HttpMiddleware = (app) => app
  * fiber; the request's own services (the request, its scope, route, principal) are added per request,
  * and each group brings the few services it was built with (see {@link seeingOnly}).
  */
-const serve = (middleware: HttpMiddleware.HttpMiddleware | undefined) =>
+const serve = (middleware: HttpMiddleware.HttpMiddleware) =>
   Layer.scopedDiscard(Effect.gen(function*() {
     const app = yield* HttpApiBuilder.httpApp
     const server = yield* HttpServer.HttpServer
@@ -162,8 +162,7 @@ const serve = (middleware: HttpMiddleware.HttpMiddleware | undefined) =>
       HttpPlatform.HttpPlatform | Etag.Generator | FileSystem.FileSystem | Path.Path | Scope.Scope
     >()
     const runtime = Context.pick(HttpPlatform.HttpPlatform, Etag.Generator, FileSystem.FileSystem, Path.Path, Scope.Scope)(context)
-    const serving = server.serve(app, middleware ?? endsWithVoid)
-    yield* Effect.mapInputContext(serving, (_: Context.Context<never>) => runtime)
+    yield* Effect.mapInputContext(server.serve(app, middleware), (_: Context.Context<never>) => runtime)
   })).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
 
 const make = (options: LayerOptions, tracing: boolean) => {
@@ -177,7 +176,7 @@ const make = (options: LayerOptions, tracing: boolean) => {
     StreamsShutdown,
     Effect.tap(Deferred.make<void>(), (d) => Effect.addFinalizer(() => Deferred.succeed(d, undefined)))
   )
-  const served = serve(options.logger !== false ? HttpMiddleware.logger : undefined).pipe(
+  const served = serve(options.logger !== false ? HttpMiddleware.logger : endsWithVoid).pipe(
     Layer.provide(extras),
     Layer.provide(ApiLive),
     Layer.provide(streamsShutdown)
